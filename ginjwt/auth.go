@@ -1,0 +1,83 @@
+package ginjwt
+
+import (
+	"context"
+	"fmt"
+)
+
+// Auth issues, checks and revokes tokens. Create one with New and share it:
+// it is safe for concurrent use.
+type Auth struct {
+	opts    Options
+	keys    *keyring
+	access  *verifier // guard: every claim checked
+	refresh *verifier // refresh: every claim checked
+	// logout verifiers check signature, type, iss and aud but not time: an
+	// expired token of a session may still end it.
+	logoutAccess  *verifier
+	logoutRefresh *verifier
+}
+
+// Identity is who logged in, as returned by Options.Authenticate.
+type Identity struct {
+	// Subject is the stable user id, the "sub" of the tokens. Required.
+	Subject string
+	// Device labels the session in session lists, e.g. "iPhone" or a
+	// shortened User-Agent. Optional; cut to 64 bytes.
+	Device string
+	// Extra is encoded as JSON into the "ext" claim of both tokens and kept
+	// across refreshes; read it back with Claims.DecodeExtra. Optional. It is
+	// visible to anyone holding the token: never put secrets in it.
+	Extra any
+}
+
+// maxDeviceLen bounds the device label kept per session.
+const maxDeviceLen = 64
+
+// maxSubjectLen bounds subjects, which become part of store keys.
+const maxSubjectLen = 256
+
+// New validates o and returns a ready Auth. Every error wraps
+// ErrInvalidOptions and names the option at fault.
+func New(o Options) (*Auth, error) {
+	o, err := o.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	keys, err := newKeyring(o.Keys)
+	if err != nil {
+		return nil, err
+	}
+	o.Keys = append([]Key(nil), o.Keys...)
+	return &Auth{
+		opts:          o,
+		keys:          keys,
+		access:        newVerifier(accessKind, keys, &o, true),
+		refresh:       newVerifier(refreshKind, keys, &o, true),
+		logoutAccess:  newVerifier(accessKind, keys, &o, false),
+		logoutRefresh: newVerifier(refreshKind, keys, &o, false),
+	}, nil
+}
+
+// RevokeSession ends one session of subject: its access and refresh tokens
+// stop working at once. Revoking a session that does not exist is not an error.
+func (a *Auth) RevokeSession(ctx context.Context, subject, sessionID string) error {
+	if err := a.opts.Store.DeleteSession(ctx, subject, sessionID); err != nil {
+		return storeError(err)
+	}
+	return nil
+}
+
+// RevokeUser ends every session of subject, for "log out everywhere" or after
+// a password change: every token issued to the subject so far stops working.
+func (a *Auth) RevokeUser(ctx context.Context, subject string) error {
+	if err := a.opts.Store.RevokeUser(ctx, subject); err != nil {
+		return storeError(err)
+	}
+	return nil
+}
+
+// storeError marks a store failure as ErrStoreUnavailable, keeping the cause.
+func storeError(err error) error {
+	return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
+}

@@ -1,0 +1,96 @@
+package ginjwt_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/gin-gonic/gin"
+	"github.com/jwtguard/jwtguard/ginjwt"
+	"github.com/jwtguard/jwtguard/redisstore"
+	"github.com/redis/go-redis/v9"
+)
+
+// Mount login, refresh, logout and a guarded route, then watch an access
+// token stop working after a refresh.
+func Example() {
+	mr, _ := miniredis.Run() // any Redis; an embedded one for the example
+	defer mr.Close()
+	store, _ := redisstore.New(redis.NewClient(&redis.Options{Addr: mr.Addr()}))
+
+	auth, err := ginjwt.New(ginjwt.Options{
+		Store: store,
+		Keys:  []ginjwt.Key{ginjwt.HS256([]byte("use-32-or-more-random-bytes-here"))},
+		Authenticate: func(c *gin.Context) (ginjwt.Identity, error) {
+			if c.PostForm("password") != "secret" {
+				return ginjwt.Identity{}, ginjwt.ErrInvalidCredentials
+			}
+			return ginjwt.Identity{Subject: c.PostForm("user")}, nil
+		},
+	})
+	if err != nil {
+		panic(err)
+	}
+
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.POST("/auth/login", auth.LoginHandler())
+	r.POST("/auth/refresh", auth.RefreshHandler())
+	r.POST("/auth/logout", auth.LogoutHandler())
+	r.GET("/api/me", auth.Middleware(), func(c *gin.Context) {
+		c.String(http.StatusOK, "hello "+ginjwt.Subject(c))
+	})
+
+	login := serve(r, "POST", "/auth/login", "user=alice&password=secret", "")
+	var first ginjwt.TokenResponse
+	_ = json.Unmarshal(login.Body.Bytes(), &first)
+	fmt.Println(serve(r, "GET", "/api/me", "", first.AccessToken).Body)
+
+	refreshed := serve(r, "POST", "/auth/refresh", "grant_type=refresh_token&refresh_token="+first.RefreshToken, "")
+	var second ginjwt.TokenResponse
+	_ = json.Unmarshal(refreshed.Body.Bytes(), &second)
+	fmt.Println(serve(r, "GET", "/api/me", "", first.AccessToken).Body)
+	fmt.Println(serve(r, "GET", "/api/me", "", second.AccessToken).Body)
+	// Output:
+	// hello alice
+	// {"error":"token_revoked","message":"The token has been revoked."}
+	// hello alice
+}
+
+// serve runs one form request through r.
+func serve(r http.Handler, method, path, form, bearer string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, path, strings.NewReader(form))
+	if form != "" {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	w := httptest.NewRecorder()
+	r.ServeHTTP(w, req)
+	return w
+}
+
+// Errors carry a stable code for clients and match their sentinel with errors.Is.
+func ExampleErrorCode() {
+	err := fmt.Errorf("%w: while checking the session", ginjwt.ErrTokenRevoked)
+	fmt.Println(ginjwt.ErrorCode(err), ginjwt.HTTPStatus(err))
+	// Output: token_revoked 401
+}
+
+// Application claims given at login travel in the tokens and come back typed.
+func ExampleClaims_DecodeExtra() {
+	claims := &ginjwt.Claims{Extra: json.RawMessage(`{"name":"Alice","roles":["admin"]}`)}
+	var profile struct {
+		Name  string   `json:"name"`
+		Roles []string `json:"roles"`
+	}
+	if err := claims.DecodeExtra(&profile); err != nil {
+		panic(err)
+	}
+	fmt.Println(profile.Name, profile.Roles)
+	// Output: Alice [admin]
+}

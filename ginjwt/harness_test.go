@@ -1,0 +1,211 @@
+package ginjwt_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/jwtguard/jwtguard/ginjwt"
+	"github.com/jwtguard/jwtguard/internal/redistest"
+	"github.com/jwtguard/jwtguard/redisstore"
+	"github.com/redis/go-redis/v9"
+)
+
+func init() { gin.SetMode(gin.ReleaseMode) }
+
+// testSecret is the HMAC secret of the test apps.
+var testSecret = []byte("0123456789abcdef0123456789abcdef")
+
+// testPasswords are the test users.
+var testPasswords = map[string]string{"alice": "alice-pw", "bob": "bob-pw"}
+
+// clock is a settable clock for Options.Now.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newClock() *clock { return &clock{now: time.Now().Truncate(time.Second)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// app is a Gin app with jwtguard mounted, served over real HTTP.
+type app struct {
+	t      *testing.T
+	auth   *ginjwt.Auth
+	clock  *clock
+	srv    *httptest.Server
+	client *redis.Client
+}
+
+// forEachBackend runs f against miniredis and, when REDIS_ADDR is set, the
+// real Redis.
+func forEachBackend(t *testing.T, f func(t *testing.T, b redistest.Backend)) {
+	for _, b := range redistest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) { f(t, b) })
+	}
+}
+
+// newApp starts an app on b; tune may change the options before New.
+func newApp(t *testing.T, b redistest.Backend, tune func(*ginjwt.Options)) *app {
+	return newAppAt(t, b.Addr, redistest.Prefix(t, b), tune)
+}
+
+func newAppAt(t *testing.T, addr, prefix string, tune func(*ginjwt.Options)) *app {
+	t.Helper()
+	client := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+	t.Cleanup(func() { _ = client.Close() })
+	store, err := redisstore.New(client, redisstore.WithPrefix(prefix), redisstore.WithTimeout(500*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := newClock()
+	opts := ginjwt.Options{
+		Store: store,
+		Keys:  []ginjwt.Key{ginjwt.HS256(testSecret)},
+		Now:   clk.Now,
+		Authenticate: func(c *gin.Context) (ginjwt.Identity, error) {
+			var body struct {
+				Username string `json:"username"`
+				Password string `json:"password"`
+			}
+			if err := c.ShouldBindJSON(&body); err != nil {
+				return ginjwt.Identity{}, ginjwt.ErrBadRequest
+			}
+			if pw, ok := testPasswords[body.Username]; !ok || pw != body.Password {
+				return ginjwt.Identity{}, ginjwt.ErrInvalidCredentials
+			}
+			return ginjwt.Identity{Subject: body.Username, Device: c.GetHeader("X-Device")}, nil
+		},
+	}
+	if tune != nil {
+		tune(&opts)
+	}
+	auth, err := ginjwt.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := gin.New()
+	r.POST("/auth/login", auth.LoginHandler())
+	r.POST("/auth/refresh", auth.RefreshHandler())
+	r.POST("/auth/logout", auth.LogoutHandler())
+	r.GET("/api/me", auth.Middleware(), func(c *gin.Context) {
+		c.JSON(http.StatusOK, gin.H{"subject": ginjwt.Subject(c), "session": ginjwt.SessionID(c)})
+	})
+	srv := httptest.NewServer(r)
+	t.Cleanup(srv.Close)
+	return &app{t: t, auth: auth, clock: clk, srv: srv, client: client}
+}
+
+// response is what a test sees of an HTTP answer.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// code is the "error" field of an error body.
+func (r response) code() string {
+	var e ginjwt.ErrorResponse
+	_ = json.Unmarshal(r.body, &e)
+	return e.Error
+}
+
+func (r response) tokens(t *testing.T) ginjwt.TokenResponse {
+	t.Helper()
+	if r.status != http.StatusOK {
+		t.Fatalf("want 200 with tokens, got %d %s", r.status, r.body)
+	}
+	var tr ginjwt.TokenResponse
+	if err := json.Unmarshal(r.body, &tr); err != nil {
+		t.Fatalf("token response: %v", err)
+	}
+	return tr
+}
+
+// do sends a request; header pairs are name, value.
+func (a *app) do(method, path, contentType, body string, header ...string) response {
+	a.t.Helper()
+	req, err := http.NewRequest(method, a.srv.URL+path, strings.NewReader(body))
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := a.srv.Client().Do(req)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode >= 500 && res.StatusCode != http.StatusServiceUnavailable {
+		a.t.Errorf("%s %s answered %d: %s", method, path, res.StatusCode, b)
+	}
+	return response{status: res.StatusCode, header: res.Header, body: b}
+}
+
+func (a *app) login(user string) ginjwt.TokenResponse {
+	a.t.Helper()
+	return a.do("POST", "/auth/login", "application/json", `{"username":"`+user+`","password":"`+testPasswords[user]+`"}`).tokens(a.t)
+}
+
+func (a *app) me(access string) response {
+	return a.do("GET", "/api/me", "", "", "Authorization", "Bearer "+access)
+}
+
+func (a *app) refresh(refreshToken string) response {
+	body, _ := json.Marshal(map[string]string{"refresh_token": refreshToken})
+	return a.do("POST", "/auth/refresh", "application/json", string(body))
+}
+
+func (a *app) refreshForm(refreshToken string) response {
+	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshToken}}
+	return a.do("POST", "/auth/refresh", "application/x-www-form-urlencoded", form.Encode())
+}
+
+func (a *app) logoutWithRefresh(refreshToken string) response {
+	body, _ := json.Marshal(map[string]string{"refresh_token": refreshToken})
+	return a.do("POST", "/auth/logout", "application/json", string(body))
+}
+
+func (a *app) logoutWithAccess(access string) response {
+	return a.do("POST", "/auth/logout", "", "", "Authorization", "Bearer "+access)
+}
+
+// expect fails the test unless r has the status and, when code is not
+// empty, the error code.
+func expect(t *testing.T, what string, r response, status int, code string) {
+	t.Helper()
+	if r.status != status || (code != "" && r.code() != code) {
+		t.Fatalf("%s: got %d %s, want %d %s", what, r.status, r.body, status, code)
+	}
+}
+
+// ctx is a short context for direct API calls in tests.
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	t.Cleanup(cancel)
+	return c
+}

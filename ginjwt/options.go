@@ -1,0 +1,157 @@
+package ginjwt
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+// Defaults for the zero values of Options.
+const (
+	DefaultIssuer        = "jwtguard"
+	DefaultAccessTTL     = 15 * time.Minute
+	DefaultRefreshTTL    = 7 * 24 * time.Hour
+	DefaultSessionMaxAge = 30 * 24 * time.Hour
+	DefaultRefreshGrace  = 5 * time.Second
+	DefaultLeeway        = 10 * time.Second
+	DefaultMaxTokenSize  = 8 << 10
+	DefaultMaxBodySize   = 64 << 10
+)
+
+// NoGrace, as Options.RefreshGrace, turns the refresh grace window off: of
+// several concurrent refreshes with one refresh token, exactly one succeeds.
+// The others are refused with ErrTokenRevoked, without revoking the session,
+// when they arrive within raceWindow of the rotation; later they count as reuse.
+const NoGrace time.Duration = -1
+
+// raceWindow is how long after a rotation, with NoGrace, a duplicate of the
+// rotated refresh token is refused without being treated as reuse.
+const raceWindow = 2 * time.Second
+
+// Limits New enforces.
+const (
+	maxLeeway       = time.Minute
+	maxRefreshGrace = time.Minute
+)
+
+// Options configure an Auth. Zero values mean the documented default.
+// New copies Options; changing them afterwards has no effect.
+type Options struct {
+	// Store keeps sessions and user versions. Required; see redisstore.
+	Store Store
+
+	// Keys sign and verify tokens. Keys[0] signs; every key verifies, each
+	// with its own pinned algorithm. Required.
+	Keys []Key
+
+	// Authenticate checks the credentials of a login request and returns
+	// who logged in. Return an error wrapping ErrInvalidCredentials for wrong
+	// credentials and ErrBadRequest for a malformed request; any other error
+	// answers 500. Required by LoginHandler only.
+	Authenticate func(c *gin.Context) (Identity, error)
+
+	// Issuer is the "iss" of issued tokens, and the only one accepted.
+	// Default "jwtguard".
+	Issuer string
+
+	// Audience is the "aud" of issued tokens, and the one required.
+	// Default: the Issuer.
+	Audience string
+
+	// AccessTTL is the lifetime of access tokens. Default 15 minutes.
+	AccessTTL time.Duration
+
+	// RefreshTTL is the idle lifetime of a session: a refresh token, and its
+	// session, expire this long after the last login or refresh.
+	// Default 7 days; must be longer than AccessTTL.
+	RefreshTTL time.Duration
+
+	// SessionMaxAge is the absolute lifetime of a session, from login; after
+	// it, refresh answers session_expired and the user must log in again.
+	// Default 30 days; must be at least RefreshTTL.
+	SessionMaxAge time.Duration
+
+	// RefreshGrace is how long after a refresh the refresh token it replaced
+	// still gets a new pair (for the session's current generation, without
+	// advancing it), so concurrent refreshes from one app all succeed and
+	// converge. After it, presenting that token again is reuse: the session
+	// is revoked. Default 5 seconds, at most 1 minute; NoGrace turns it off.
+	RefreshGrace time.Duration
+
+	// Leeway tolerates clock skew when checking exp, nbf and iat.
+	// Default 10 seconds, at most 1 minute.
+	Leeway time.Duration
+
+	// MaxTokenSize is the length above which a token is refused before any
+	// parsing. Default 8 KiB.
+	MaxTokenSize int
+
+	// ErrorHandler writes failures to the client. It must abort the request.
+	// Default DefaultErrorHandler.
+	ErrorHandler func(c *gin.Context, err error)
+
+	// Now is the clock. Default time.Now; set it in tests.
+	Now func() time.Time
+}
+
+// withDefaults returns o with zero values replaced, or an error naming the
+// first bad option.
+func (o Options) withDefaults() (Options, error) {
+	if o.Store == nil {
+		return o, fmt.Errorf("%w: Options.Store is nil; configure a store such as redisstore.New(client)", ErrInvalidOptions)
+	}
+	if o.Issuer == "" {
+		o.Issuer = DefaultIssuer
+	}
+	if o.Audience == "" {
+		o.Audience = o.Issuer
+	}
+	if o.AccessTTL == 0 {
+		o.AccessTTL = DefaultAccessTTL
+	}
+	if o.RefreshTTL == 0 {
+		o.RefreshTTL = DefaultRefreshTTL
+	}
+	if o.SessionMaxAge == 0 {
+		o.SessionMaxAge = DefaultSessionMaxAge
+	}
+	if o.RefreshGrace == 0 {
+		o.RefreshGrace = DefaultRefreshGrace
+	}
+	if o.Leeway == 0 {
+		o.Leeway = DefaultLeeway
+	}
+	if o.MaxTokenSize == 0 {
+		o.MaxTokenSize = DefaultMaxTokenSize
+	}
+	if o.ErrorHandler == nil {
+		o.ErrorHandler = DefaultErrorHandler
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	switch {
+	case o.AccessTTL < time.Second:
+		return o, fmt.Errorf("%w: Options.AccessTTL (%v) must be at least 1s", ErrInvalidOptions, o.AccessTTL)
+	case o.RefreshTTL <= o.AccessTTL:
+		return o, fmt.Errorf("%w: Options.RefreshTTL (%v) must be longer than Options.AccessTTL (%v)", ErrInvalidOptions, o.RefreshTTL, o.AccessTTL)
+	case o.SessionMaxAge < o.RefreshTTL:
+		return o, fmt.Errorf("%w: Options.SessionMaxAge (%v) must be at least Options.RefreshTTL (%v)", ErrInvalidOptions, o.SessionMaxAge, o.RefreshTTL)
+	case o.RefreshGrace != NoGrace && (o.RefreshGrace < 0 || o.RefreshGrace > maxRefreshGrace):
+		return o, fmt.Errorf("%w: Options.RefreshGrace (%v) must be between 0 and %v, or NoGrace", ErrInvalidOptions, o.RefreshGrace, maxRefreshGrace)
+	case o.Leeway < 0 || o.Leeway > maxLeeway:
+		return o, fmt.Errorf("%w: Options.Leeway (%v) must be between 0 and %v", ErrInvalidOptions, o.Leeway, maxLeeway)
+	case o.MaxTokenSize < 256:
+		return o, fmt.Errorf("%w: Options.MaxTokenSize (%d) must be at least 256 bytes", ErrInvalidOptions, o.MaxTokenSize)
+	}
+	return o, nil
+}
+
+// grace returns the store's Grace and ReuseAfter for the configured window.
+func (o *Options) grace() (grace, reuseAfter time.Duration) {
+	if o.RefreshGrace == NoGrace {
+		return 0, raceWindow
+	}
+	return o.RefreshGrace, o.RefreshGrace
+}

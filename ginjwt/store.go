@@ -1,0 +1,109 @@
+package ginjwt
+
+import (
+	"context"
+	"time"
+)
+
+// Store keeps the little state that makes tokens revocable: per subject a user
+// version, and per session its generation and timestamps. The redisstore
+// package implements it on Redis; ginjwt/storetest checks any implementation
+// against this contract.
+//
+// Contract, for every method:
+//   - Each method is atomic: no interleaving of two calls can be observed
+//     half-done, on any number of application instances.
+//   - Missing state means "not valid": a missing user version never matches a
+//     token, a missing session is never alive. Losing data logs people out; it
+//     never makes a revoked token valid again.
+//   - Errors are for system failures only (unreachable, timeout). Absent state
+//     is reported through results, never as an error. Revoking or deleting
+//     something that does not exist returns nil.
+//   - Tokens are never passed to a Store; it only sees subjects, session ids
+//     and numbers.
+type Store interface {
+	// CreateSession records a new session of subject with generation 1 and
+	// returns the subject's user version. When the subject has no version
+	// yet, the store creates one at random (never a predictable value such
+	// as 0), so that state lost and created again never matches old tokens.
+	CreateSession(ctx context.Context, subject string, s NewSession) (userVersion int64, err error)
+
+	// State returns the subject's user version and the session's generation
+	// in a single round trip. found is false, with a nil error, when either
+	// is missing.
+	State(ctx context.Context, subject, sessionID string) (st SessionState, found bool, err error)
+
+	// Rotate applies the refresh rules to the session for a refresh token
+	// carrying r.UserVersion and r.Generation; see RotateOutcome for the
+	// rules and what each outcome does to the stored state.
+	Rotate(ctx context.Context, subject, sessionID string, r Rotation) (RotateResult, error)
+
+	// DeleteSession removes one session of subject. Deleting a session that
+	// does not exist returns nil.
+	DeleteSession(ctx context.Context, subject, sessionID string) error
+
+	// RevokeUser advances the subject's user version, so that no token issued
+	// before passes again, and removes the subject's sessions. A subject
+	// without state returns nil.
+	RevokeUser(ctx context.Context, subject string) error
+}
+
+// NewSession describes a session at login.
+type NewSession struct {
+	ID      string        // random session id
+	Device  string        // label shown in session lists; may be empty
+	Created time.Time     // the login time
+	TTL     time.Duration // idle lifetime: the session expires this long after its last login or rotation
+	MaxAge  time.Duration // absolute lifetime: the session never outlives Created+MaxAge
+}
+
+// SessionState is the state a token is checked against.
+type SessionState struct {
+	UserVersion int64 // advances on RevokeUser
+	Generation  int64 // advances on every rotation
+}
+
+// Rotation is a refresh request as the store sees it.
+type Rotation struct {
+	UserVersion int64         // the refresh token's user version
+	Generation  int64         // the refresh token's generation
+	Now         time.Time     // the time of the request
+	Grace       time.Duration // the previous generation within Grace of the rotation converges
+	ReuseAfter  time.Duration // the previous generation later than this after the rotation is reuse; ReuseAfter >= Grace
+	TTL         time.Duration // idle lifetime, restarted by a rotation
+	MaxAge      time.Duration // absolute lifetime, counted from the session's creation
+}
+
+// RotateOutcome is what Rotate decided.
+type RotateOutcome int
+
+// Rotate outcomes. Rules are applied in this order: a missing session or a
+// user version that differs gives Revoked; a session older than MaxAge is
+// deleted and gives Expired; the current generation gives Rotated; the
+// previous generation gives Converged within Grace of the rotation,
+// Superseded within ReuseAfter, and Reused after; any other generation gives
+// Reused.
+const (
+	// Rotated: the generation advanced by one and the idle lifetime restarted.
+	Rotated RotateOutcome = iota + 1
+	// Converged: a concurrent refresh of the previous generation; nothing
+	// changes and the current generation is returned.
+	Converged
+	// Superseded: the previous generation shortly after a rotation, with no
+	// grace to converge; refused, but the session stays.
+	Superseded
+	// Reused: a generation that was already rotated away was presented again;
+	// the session has been deleted.
+	Reused
+	// Revoked: the session or the user version is gone or has changed.
+	Revoked
+	// Expired: the session reached MaxAge and has been deleted.
+	Expired
+)
+
+// RotateResult is the outcome of Rotate and, for Rotated and Converged, the
+// generation new tokens must carry.
+type RotateResult struct {
+	Outcome    RotateOutcome
+	Generation int64
+}

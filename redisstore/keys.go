@@ -1,0 +1,53 @@
+package redisstore
+
+import (
+	"encoding/base64"
+	"fmt"
+	"strings"
+)
+
+// DefaultPrefix starts every key the store writes.
+const DefaultPrefix = "jwtguard:"
+
+// keys are the Redis keys of one subject. All of them carry the same hash tag,
+// "{" + base64url(subject) + "}", so they live in one Redis Cluster hash slot
+// and every script can touch them together. base64url never produces '{',
+// '}' or ':', so no subject, whatever its bytes, can break out of its tag.
+//
+//	<prefix>{<b64 subject>}:v          string  user version
+//	<prefix>{<b64 subject>}:x          zset    session id -> idle expiry (unix ms)
+//	<prefix>{<b64 subject>}:s:<sid>    hash    g generation, r last rotation (unix ms),
+//	                                           c created (unix ms), d device label
+type keys struct {
+	version, index, sessionPrefix string
+}
+
+func (s *Store) keysFor(subject string) keys {
+	base := s.prefix + "{" + base64.RawURLEncoding.EncodeToString([]byte(subject)) + "}:"
+	return keys{version: base + "v", index: base + "x", sessionPrefix: base + "s:"}
+}
+
+func (k keys) session(id string) string { return k.sessionPrefix + id }
+
+// checkPrefix refuses prefixes that would move the hash tag.
+func checkPrefix(p string) error {
+	if strings.ContainsAny(p, "{}") {
+		return fmt.Errorf("redisstore: prefix %q must not contain '{' or '}'", p)
+	}
+	return nil
+}
+
+// validSessionID reports whether id can be part of a key: 1 to 64 base64url
+// characters. ginjwt's session ids are 22 such characters.
+func validSessionID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,109 @@
+package redisstore
+
+import "github.com/redis/go-redis/v9"
+
+// Every rule the store applies inside Redis is in this file. Each mutation is
+// one script, so it is atomic; all keys of a script share the subject's hash
+// tag (see keys.go). Times are unix milliseconds from the application's clock.
+
+// Rotate outcomes returned by rotateScript; they mirror ginjwt.RotateOutcome.
+const (
+	outRotated    = 1
+	outConverged  = 2
+	outSuperseded = 3
+	outReused     = 4
+	outRevoked    = 5
+	outExpired    = 6
+)
+
+// extendTTL is shared by the scripts that start or prolong a session: the
+// subject's version and index must outlive every session they serve.
+const extendTTL = `
+local function extend(key, ttl)
+  if redis.call('PTTL', key) < ttl then
+    redis.call('PEXPIRE', key, ttl)
+  end
+end
+`
+
+// createScript: KEYS version, index, session; ARGV random version, session id,
+// now, ttl, device. Returns the user version.
+var createScript = redis.NewScript(extendTTL + `
+local version = redis.call('GET', KEYS[1])
+if not version then
+  version = ARGV[1]
+  redis.call('SET', KEYS[1], version)
+end
+local now, ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
+redis.call('HSET', KEYS[3], 'g', 1, 'r', 0, 'c', ARGV[3], 'd', ARGV[5])
+redis.call('PEXPIRE', KEYS[3], ttl)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+redis.call('ZADD', KEYS[2], now + ttl, ARGV[2])
+extend(KEYS[1], ttl)
+extend(KEYS[2], ttl)
+return version
+`)
+
+// stateScript: KEYS version, session. Returns {version or nil, generation or nil}.
+var stateScript = redis.NewScript(`
+return {redis.call('GET', KEYS[1]), redis.call('HGET', KEYS[2], 'g')}
+`)
+
+// rotateScript: KEYS version, index, session; ARGV version, generation, now,
+// grace, reuse-after, ttl, max age, session id. Returns {outcome, generation}.
+var rotateScript = redis.NewScript(extendTTL + `
+local version = redis.call('GET', KEYS[1])
+local s = redis.call('HMGET', KEYS[3], 'g', 'r', 'c')
+if not version or version ~= ARGV[1] or not s[1] then
+  return {5, 0}
+end
+local g, rotated, created = tonumber(s[1]), tonumber(s[2]), tonumber(s[3])
+local gen, now, ttl = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[6])
+local left = created + tonumber(ARGV[7]) - now
+if left <= 0 then
+  redis.call('DEL', KEYS[3])
+  redis.call('ZREM', KEYS[2], ARGV[8])
+  return {6, 0}
+end
+if gen == g then
+  g = g + 1
+  if ttl > left then ttl = left end
+  redis.call('HSET', KEYS[3], 'g', g, 'r', ARGV[3])
+  redis.call('PEXPIRE', KEYS[3], ttl)
+  redis.call('ZADD', KEYS[2], now + ttl, ARGV[8])
+  extend(KEYS[1], ttl)
+  extend(KEYS[2], ttl)
+  return {1, g}
+end
+if gen == g - 1 then
+  local since = now - rotated
+  if since < tonumber(ARGV[4]) then return {2, g} end
+  if since < tonumber(ARGV[5]) then return {3, g} end
+end
+redis.call('DEL', KEYS[3])
+redis.call('ZREM', KEYS[2], ARGV[8])
+return {4, 0}
+`)
+
+// deleteScript: KEYS index, session; ARGV session id.
+var deleteScript = redis.NewScript(`
+redis.call('DEL', KEYS[2])
+redis.call('ZREM', KEYS[1], ARGV[1])
+return 0
+`)
+
+// revokeUserScript: KEYS version, index; ARGV session key prefix. Advances the
+// version (INCR keeps its TTL) and deletes every indexed session. The session
+// keys are built from the index; they carry the same hash tag, so they are in
+// the slot of KEYS.
+var revokeUserScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('INCR', KEYS[1])
+end
+local ids = redis.call('ZRANGE', KEYS[2], 0, -1)
+for _, id in ipairs(ids) do
+  redis.call('DEL', ARGV[1] .. id)
+end
+redis.call('DEL', KEYS[2])
+return #ids
+`)

@@ -1,0 +1,203 @@
+// Package redisstore is a ginjwt.Store on Redis, through go-redis v9's
+// UniversalClient: a single node, Sentinel or Cluster.
+//
+// A guard check is one EVALSHA; every mutation is one Lua script. All keys of
+// a subject share a Cluster hash tag. Every key has a TTL bounded by the
+// longest session it serves, so abandoned state disappears by itself, and a
+// lost key only ever logs people out. Refresh tokens are never stored.
+//
+// Revocation checks must read from the primary: do not enable replica reads
+// (ReadOnly, RouteByLatency, RouteRandomly) on the client you pass to New.
+package redisstore
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/jwtguard/jwtguard/ginjwt"
+	"github.com/redis/go-redis/v9"
+)
+
+// DefaultTimeout bounds each store call unless WithTimeout says otherwise.
+const DefaultTimeout = time.Second
+
+// Store is a ginjwt.Store on Redis. It is safe for concurrent use.
+type Store struct {
+	client  redis.UniversalClient
+	prefix  string
+	timeout time.Duration
+}
+
+var _ ginjwt.Store = (*Store)(nil)
+
+// Option configures a Store.
+type Option func(*Store) error
+
+// WithPrefix sets the prefix of every key, so that several apps can share one
+// Redis. Default "jwtguard:". It must not contain '{' or '}'.
+func WithPrefix(prefix string) Option {
+	return func(s *Store) error {
+		if err := checkPrefix(prefix); err != nil {
+			return err
+		}
+		s.prefix = prefix
+		return nil
+	}
+}
+
+// WithTimeout bounds every store call, including the guard's check; a call
+// that takes longer fails, and the request answers 503. Default 1 second.
+func WithTimeout(d time.Duration) Option {
+	return func(s *Store) error {
+		if d <= 0 {
+			return fmt.Errorf("redisstore: timeout %v must be positive", d)
+		}
+		s.timeout = d
+		return nil
+	}
+}
+
+// New returns a Store on client.
+func New(client redis.UniversalClient, opts ...Option) (*Store, error) {
+	if client == nil {
+		return nil, errors.New("redisstore: client is nil")
+	}
+	s := &Store{client: client, prefix: DefaultPrefix, timeout: DefaultTimeout}
+	for _, o := range opts {
+		if err := o(s); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// errBadSessionID is returned for a session id that cannot be part of a key.
+var errBadSessionID = errors.New("redisstore: malformed session id")
+
+// CreateSession implements ginjwt.Store.
+func (s *Store) CreateSession(ctx context.Context, subject string, ns ginjwt.NewSession) (int64, error) {
+	if !validSessionID(ns.ID) {
+		return 0, errBadSessionID
+	}
+	ttl := min(ns.TTL, ns.MaxAge)
+	k := s.keysFor(subject)
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	v, err := createScript.Run(ctx, s.client,
+		[]string{k.version, k.index, k.session(ns.ID)},
+		randomVersion(), ns.ID, ns.Created.UnixMilli(), ttl.Milliseconds(), ns.Device,
+	).Text()
+	if err != nil {
+		return 0, fmt.Errorf("redisstore: create session: %w", err)
+	}
+	version, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("redisstore: create session: user version %q: %w", v, err)
+	}
+	return version, nil
+}
+
+// State implements ginjwt.Store with one EVALSHA.
+func (s *Store) State(ctx context.Context, subject, sessionID string) (ginjwt.SessionState, bool, error) {
+	if !validSessionID(sessionID) {
+		return ginjwt.SessionState{}, false, nil
+	}
+	k := s.keysFor(subject)
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	vals, err := stateScript.Run(ctx, s.client, []string{k.version, k.session(sessionID)}).Slice()
+	if err != nil {
+		return ginjwt.SessionState{}, false, fmt.Errorf("redisstore: state: %w", err)
+	}
+	if len(vals) != 2 || vals[0] == nil || vals[1] == nil {
+		return ginjwt.SessionState{}, false, nil
+	}
+	version, err1 := parseInt(vals[0])
+	gen, err2 := parseInt(vals[1])
+	if err := errors.Join(err1, err2); err != nil {
+		return ginjwt.SessionState{}, false, fmt.Errorf("redisstore: state: %w", err)
+	}
+	return ginjwt.SessionState{UserVersion: version, Generation: gen}, true, nil
+}
+
+// Rotate implements ginjwt.Store.
+func (s *Store) Rotate(ctx context.Context, subject, sessionID string, r ginjwt.Rotation) (ginjwt.RotateResult, error) {
+	if !validSessionID(sessionID) {
+		return ginjwt.RotateResult{Outcome: ginjwt.Revoked}, nil
+	}
+	k := s.keysFor(subject)
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	vals, err := rotateScript.Run(ctx, s.client,
+		[]string{k.version, k.index, k.session(sessionID)},
+		r.UserVersion, r.Generation, r.Now.UnixMilli(), r.Grace.Milliseconds(),
+		r.ReuseAfter.Milliseconds(), r.TTL.Milliseconds(), r.MaxAge.Milliseconds(), sessionID,
+	).Int64Slice()
+	if err != nil {
+		return ginjwt.RotateResult{}, fmt.Errorf("redisstore: rotate: %w", err)
+	}
+	if len(vals) != 2 {
+		return ginjwt.RotateResult{}, fmt.Errorf("redisstore: rotate: unexpected reply of %d values", len(vals))
+	}
+	outcome, ok := outcomes[vals[0]]
+	if !ok {
+		return ginjwt.RotateResult{}, fmt.Errorf("redisstore: rotate: unknown outcome %d", vals[0])
+	}
+	return ginjwt.RotateResult{Outcome: outcome, Generation: vals[1]}, nil
+}
+
+var outcomes = map[int64]ginjwt.RotateOutcome{
+	outRotated:    ginjwt.Rotated,
+	outConverged:  ginjwt.Converged,
+	outSuperseded: ginjwt.Superseded,
+	outReused:     ginjwt.Reused,
+	outRevoked:    ginjwt.Revoked,
+	outExpired:    ginjwt.Expired,
+}
+
+// DeleteSession implements ginjwt.Store.
+func (s *Store) DeleteSession(ctx context.Context, subject, sessionID string) error {
+	if !validSessionID(sessionID) {
+		return nil
+	}
+	k := s.keysFor(subject)
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	if err := deleteScript.Run(ctx, s.client, []string{k.index, k.session(sessionID)}, sessionID).Err(); err != nil {
+		return fmt.Errorf("redisstore: delete session: %w", err)
+	}
+	return nil
+}
+
+// RevokeUser implements ginjwt.Store.
+func (s *Store) RevokeUser(ctx context.Context, subject string) error {
+	k := s.keysFor(subject)
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	if err := revokeUserScript.Run(ctx, s.client, []string{k.version, k.index}, k.sessionPrefix).Err(); err != nil {
+		return fmt.Errorf("redisstore: revoke user: %w", err)
+	}
+	return nil
+}
+
+// randomVersion returns a random user version in [1, 2^52]: exact as a Lua
+// number and as a JSON number, and unpredictable, so a version created anew
+// after data loss does not match tokens issued before.
+func randomVersion() int64 {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return int64(binary.BigEndian.Uint64(b[:])>>12) + 1
+}
+
+func parseInt(v any) (int64, error) {
+	s, ok := v.(string)
+	if !ok {
+		return 0, fmt.Errorf("unexpected %T in reply", v)
+	}
+	return strconv.ParseInt(s, 10, 64)
+}
