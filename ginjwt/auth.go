@@ -23,7 +23,8 @@ type Identity struct {
 	// Subject is the stable user id, the "sub" of the tokens. Required.
 	Subject string
 	// Device labels the session in session lists, e.g. "iPhone" or a
-	// shortened User-Agent. Optional; cut to 64 bytes.
+	// shortened User-Agent. Optional; control characters are dropped and it
+	// is cut to 64 bytes.
 	Device string
 	// Extra is encoded as JSON into the "ext" claim of both tokens and kept
 	// across refreshes; read it back with Claims.DecodeExtra. Optional. It is

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
@@ -51,7 +53,7 @@ func (a *Auth) LoginHandler() gin.HandlerFunc {
 		sid := newID()
 		version, err := a.opts.Store.CreateSession(c.Request.Context(), id.Subject, NewSession{
 			ID:      sid,
-			Device:  truncateUTF8(id.Device, maxDeviceLen),
+			Device:  deviceLabel(id.Device),
 			Created: now,
 			TTL:     a.opts.RefreshTTL,
 			MaxAge:  a.opts.SessionMaxAge,
@@ -209,12 +211,12 @@ func (a *Auth) LogoutHandler() gin.HandlerFunc {
 
 // respondPair issues a token pair and writes it as a TokenResponse.
 func (a *Auth) respondPair(c *gin.Context, subject, sessionID string, version, gen int64, authTime time.Time, extra []byte) {
-	p, err := a.issuePair(subject, sessionID, version, gen, authTime, extra)
+	now := a.opts.Now()
+	p, err := a.issuePair(now, subject, sessionID, version, gen, authTime, extra)
 	if err != nil {
 		a.fail(c, err)
 		return
 	}
-	now := a.opts.Now()
 	c.Header("Cache-Control", "no-store")
 	c.Header("Pragma", "no-cache")
 	c.JSON(http.StatusOK, TokenResponse{
@@ -226,8 +228,16 @@ func (a *Auth) respondPair(c *gin.Context, subject, sessionID string, version, g
 	})
 }
 
-// truncateUTF8 cuts s to at most n bytes without splitting a character.
-func truncateUTF8(s string, n int) string {
+// deviceLabel cleans a device label for storage: valid UTF-8, no control
+// characters, at most maxDeviceLen bytes without splitting a character.
+func deviceLabel(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(s, ""))
+	n := maxDeviceLen
 	if len(s) <= n {
 		return s
 	}

@@ -90,8 +90,9 @@ func (v *verifier) verify(raw string) (*Claims, error) {
 	if claims.Type != v.kind.claimType {
 		return nil, fmt.Errorf("%w: claim typ is not %q", ErrTokenWrongType, v.kind.claimType)
 	}
-	if claims.Subject == "" || claims.SessionID == "" || claims.ID == "" {
-		return nil, fmt.Errorf("%w: sub, sid or jti missing", ErrTokenInvalid)
+	if claims.Subject == "" || claims.SessionID == "" || claims.ID == "" ||
+		claims.UserVersion <= 0 || claims.Generation <= 0 || claims.AuthTime <= 0 {
+		return nil, fmt.Errorf("%w: sub, sid, jti, ver, gen or auth_time missing", ErrTokenInvalid)
 	}
 	return claims, nil
 }
@@ -170,9 +171,8 @@ type pair struct {
 	accessExpiry, refreshExpiry time.Time
 }
 
-// issuePair issues the tokens of a session at generation gen.
-func (a *Auth) issuePair(subject, sessionID string, version, gen int64, authTime time.Time, extra []byte) (pair, error) {
-	now := a.opts.Now()
+// issuePair issues the tokens of a session at generation gen, as of now.
+func (a *Auth) issuePair(now time.Time, subject, sessionID string, version, gen int64, authTime time.Time, extra []byte) (pair, error) {
 	p := pair{
 		accessExpiry:  now.Add(a.opts.AccessTTL),
 		refreshExpiry: now.Add(a.opts.RefreshTTL),

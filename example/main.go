@@ -1,0 +1,227 @@
+// Command example is a small Gin API whose JWTs can be revoked, built with
+// jwtguard. It needs nothing installed:
+//
+//	go run ./example
+//
+// starts it on :8080 with an embedded in-memory Redis. Environment:
+//
+//	ADDR        listen address (default ":8080")
+//	REDIS_ADDR  host:port of a Redis to use instead of the embedded one
+//	JWT_SECRET  HMAC secret, at least 32 bytes (default: random at each
+//	            start, so tokens do not survive a restart)
+//
+// Demo users: alice / wonderland and bob / builder. Routes: POST /auth/login,
+// POST /auth/refresh, POST /auth/logout, GET /api/me (guarded), GET /healthz.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/jwtguard/jwtguard/ginjwt"
+	"github.com/jwtguard/jwtguard/redisstore"
+	"github.com/redis/go-redis/v9"
+)
+
+// shutdownTimeout bounds how long in-flight requests may take to finish
+// after SIGINT or SIGTERM.
+const shutdownTimeout = 10 * time.Second
+
+// config is the app's configuration, read from the environment by loadConfig.
+type config struct {
+	addr            string // listen address
+	redisAddr       string // host:port of Redis; empty starts an embedded miniredis
+	keyPrefix       string // Redis key prefix; empty means redisstore's default
+	secret          []byte // HMAC secret of the tokens
+	secretGenerated bool   // secret is random, made at start
+}
+
+func main() {
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if err := run(log); err != nil {
+		log.Error("example stopped", "error", err)
+		os.Exit(1)
+	}
+}
+
+// run wires the app from the environment and serves it until a signal.
+func run(log *slog.Logger) error {
+	cfg, err := loadConfig(os.LookupEnv)
+	if err != nil {
+		return err
+	}
+	if cfg.secretGenerated {
+		log.Warn("JWT_SECRET is not set: using a random secret; tokens will not survive a restart")
+	}
+	if _, set := os.LookupEnv(gin.EnvGinMode); !set {
+		gin.SetMode(gin.ReleaseMode)
+	}
+	router, closeApp, err := newApp(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeApp()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return serve(ctx, cfg.addr, router, log)
+}
+
+// loadConfig reads the configuration from the environment through lookup
+// (os.LookupEnv). A JWT_SECRET that is set must be at least 32 bytes; an
+// unset one is replaced by 32 random bytes.
+func loadConfig(lookup func(string) (string, bool)) (config, error) {
+	cfg := config{addr: ":8080"}
+	if addr, ok := lookup("ADDR"); ok && addr != "" {
+		cfg.addr = addr
+	}
+	cfg.redisAddr, _ = lookup("REDIS_ADDR")
+	secret, ok := lookup("JWT_SECRET")
+	switch {
+	case !ok:
+		cfg.secret = make([]byte, ginjwt.MinHMACKeySize)
+		_, _ = rand.Read(cfg.secret) // never fails (Go 1.24+)
+		cfg.secretGenerated = true
+	case len(secret) < ginjwt.MinHMACKeySize:
+		return cfg, fmt.Errorf("JWT_SECRET is %d bytes; it must be at least %d random bytes (for example: openssl rand -base64 48)",
+			len(secret), ginjwt.MinHMACKeySize)
+	default:
+		cfg.secret = []byte(secret)
+	}
+	return cfg, nil
+}
+
+// newApp connects to Redis, or starts an embedded one, and builds the router.
+// Call the returned function after the server has stopped, to release Redis.
+func newApp(cfg config, log *slog.Logger) (*gin.Engine, func(), error) {
+	rdb, closeRedis, err := openRedis(cfg.redisAddr, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	auth, err := newAuth(rdb, cfg)
+	if err != nil {
+		closeRedis()
+		return nil, nil, err
+	}
+	return newRouter(auth, log), closeRedis, nil
+}
+
+// newAuth configures jwtguard with its sessions in rdb.
+func newAuth(rdb redis.UniversalClient, cfg config) (*ginjwt.Auth, error) {
+	var opts []redisstore.Option
+	if cfg.keyPrefix != "" {
+		opts = append(opts, redisstore.WithPrefix(cfg.keyPrefix))
+	}
+	store, err := redisstore.New(rdb, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return ginjwt.New(ginjwt.Options{
+		Store:        store,
+		Keys:         []ginjwt.Key{ginjwt.HS256(cfg.secret)},
+		Authenticate: authenticate,
+	})
+}
+
+// newRouter mounts the routes.
+func newRouter(auth *ginjwt.Auth, log *slog.Logger) *gin.Engine {
+	router := gin.New()
+	// Trust no proxy: c.ClientIP() is then the peer of the TCP connection,
+	// and no client can choose the address it is seen with by sending
+	// X-Forwarded-For. Behind a reverse proxy, list the proxy's address here.
+	_ = router.SetTrustedProxies(nil) // cannot fail for an empty list
+	router.Use(requestLog(log), gin.Recovery())
+
+	router.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok") })
+	router.POST("/auth/login", auth.LoginHandler())
+	router.POST("/auth/refresh", auth.RefreshHandler())
+	router.POST("/auth/logout", auth.LogoutHandler())
+	router.GET("/api/me", auth.Middleware(), me)
+	return router
+}
+
+// meResponse is the body of GET /api/me.
+type meResponse struct {
+	Subject   string  `json:"subject"`
+	SessionID string  `json:"session_id"`
+	Profile   profile `json:"profile"`
+}
+
+// me answers who the access token belongs to, from its verified claims.
+func me(c *gin.Context) {
+	claims, _ := ginjwt.ClaimsFromContext(c) // the guard ran: always present
+	var p profile
+	if err := claims.DecodeExtra(&p); err != nil {
+		ginjwt.DefaultErrorHandler(c, fmt.Errorf("%w: decoding the profile claim: %w", ginjwt.ErrServer, err))
+		return
+	}
+	c.JSON(http.StatusOK, meResponse{Subject: claims.Subject, SessionID: claims.SessionID, Profile: p})
+}
+
+// requestLog logs one line per request: method, path without the query,
+// status, duration and client address, plus the errors handlers recorded with c.Error. It
+// never logs headers, query strings or bodies, where tokens and passwords are.
+func requestLog(log *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		status := c.Writer.Status()
+		level := slog.LevelInfo
+		if status >= http.StatusInternalServerError {
+			level = slog.LevelError
+		}
+		attrs := []any{
+			"method", c.Request.Method, "path", c.Request.URL.Path, "status", status,
+			"duration", time.Since(start), "client", c.ClientIP(),
+		}
+		if len(c.Errors) > 0 {
+			attrs = append(attrs, "error", strings.Join(c.Errors.Errors(), "; "))
+		}
+		log.Log(c.Request.Context(), level, "request", attrs...)
+	}
+}
+
+// serve serves handler on addr until ctx is done, then shuts down
+// gracefully, letting in-flight requests finish.
+func serve(ctx context.Context, addr string, handler http.Handler, log *slog.Logger) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      10 * time.Second,
+		IdleTimeout:       time.Minute,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("listening", "addr", ln.Addr().String())
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/gin-gonic/gin"
+	"github.com/jwtguard/jwtguard/ginjwt"
+	"github.com/jwtguard/jwtguard/internal/redistest"
+)
+
+func init() { gin.SetMode(gin.ReleaseMode) }
+
+// testSecret is the HMAC secret of the test apps.
+var testSecret = []byte("example-test-secret-0123456789abcdef")
+
+// TestFlow drives the app over HTTP against the embedded miniredis and, when
+// REDIS_ADDR is set, against that Redis, which must then be reachable.
+func TestFlow(t *testing.T) {
+	t.Run("miniredis", func(t *testing.T) {
+		testFlow(t, startApp(t, config{secret: testSecret}))
+	})
+	if addr := os.Getenv("REDIS_ADDR"); addr != "" {
+		t.Run("redis", func(t *testing.T) {
+			// A unique prefix, whose keys are deleted when the test ends,
+			// keeps a shared Redis clean.
+			prefix := redistest.Prefix(t, redistest.Backend{Name: "redis", Addr: addr})
+			testFlow(t, startApp(t, config{redisAddr: addr, keyPrefix: prefix, secret: testSecret}))
+		})
+	}
+}
+
+func testFlow(t *testing.T, c *client) {
+	expect(t, "healthz", c.do("GET", "/healthz", "", ""), http.StatusOK, "")
+
+	first := c.login("alice", "wonderland")
+	r := expect(t, "me with the first access token", c.me(first.AccessToken), http.StatusOK, "")
+	var me meResponse
+	if err := json.Unmarshal(r.body, &me); err != nil {
+		t.Fatalf("me: %v in %s", err, r.body)
+	}
+	if me.Subject != "u-1001" || me.Profile.Name != "Alice" || me.SessionID == "" {
+		t.Fatalf("me: got %s, want subject u-1001, name Alice and a session id", r.body)
+	}
+
+	second := c.tokens(expect(t, "refresh", c.refresh(first.RefreshToken), http.StatusOK, ""))
+	expect(t, "me with the refreshed-away access token", c.me(first.AccessToken), http.StatusUnauthorized, "token_revoked")
+	expect(t, "me with the new access token", c.me(second.AccessToken), http.StatusOK, "")
+
+	expect(t, "logout with the refresh token only", c.logout(second.RefreshToken), http.StatusNoContent, "")
+	expect(t, "me after logout", c.me(second.AccessToken), http.StatusUnauthorized, "token_revoked")
+
+	expect(t, "wrong password", c.do("POST", "/auth/login", "", `{"username":"alice","password":"nope"}`),
+		http.StatusUnauthorized, "invalid_credentials")
+	expect(t, "unknown user", c.do("POST", "/auth/login", "", `{"username":"mallory","password":"wonderland"}`),
+		http.StatusUnauthorized, "invalid_credentials")
+	expect(t, "malformed JSON", c.do("POST", "/auth/login", "", `{"username":"alice",`),
+		http.StatusBadRequest, "bad_request")
+}
+
+// TestUnreachableRedis checks that the app refuses to start without the
+// Redis it was told to use.
+func TestUnreachableRedis(t *testing.T) {
+	_, _, err := newApp(config{redisAddr: "127.0.0.1:1", secret: testSecret}, testLogger(t))
+	if err == nil || !strings.Contains(err.Error(), "REDIS_ADDR") {
+		t.Fatalf("newApp with an unreachable Redis: got %v, want an error naming REDIS_ADDR", err)
+	}
+}
+
+func TestLoadConfig(t *testing.T) {
+	env := func(vars map[string]string) func(string) (string, bool) {
+		return func(k string) (string, bool) {
+			v, ok := vars[k]
+			return v, ok
+		}
+	}
+	cfg, err := loadConfig(env(nil))
+	if err != nil || cfg.addr != ":8080" || len(cfg.secret) != 32 || !cfg.secretGenerated {
+		t.Fatalf("empty environment: got %+v, %v; want :8080 and a generated 32-byte secret", cfg, err)
+	}
+	for _, short := range []string{"", "too-short"} {
+		if _, err := loadConfig(env(map[string]string{"JWT_SECRET": short})); err == nil {
+			t.Errorf("JWT_SECRET of %d bytes accepted", len(short))
+		}
+	}
+	cfg, err = loadConfig(env(map[string]string{"ADDR": ":9090", "JWT_SECRET": string(testSecret)}))
+	if err != nil || cfg.addr != ":9090" || string(cfg.secret) != string(testSecret) || cfg.secretGenerated {
+		t.Fatalf("ADDR and JWT_SECRET set: got %+v, %v", cfg, err)
+	}
+}
+
+// testLogger logs to the test's output, shown for failed tests and with -v.
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(t.Output(), nil))
+}
+
+// client talks to an app served by httptest.
+type client struct {
+	t   *testing.T
+	srv *httptest.Server
+}
+
+// startApp builds the app for cfg and serves it until the test ends.
+func startApp(t *testing.T, cfg config) *client {
+	t.Helper()
+	router, closeApp, err := newApp(cfg, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(router)
+	t.Cleanup(func() {
+		srv.Close()
+		closeApp()
+	})
+	return &client{t: t, srv: srv}
+}
+
+// response is what a test sees of an answer.
+type response struct {
+	status int
+	body   []byte
+}
+
+// do sends a request with an optional bearer token and JSON body.
+func (c *client) do(method, path, token, body string) response {
+	c.t.Helper()
+	req, err := http.NewRequest(method, c.srv.URL+path, strings.NewReader(body))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	req.Header.Set("User-Agent", "example-test")
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := c.srv.Client().Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return response{status: res.StatusCode, body: b}
+}
+
+func (c *client) login(username, password string) ginjwt.TokenResponse {
+	c.t.Helper()
+	body, _ := json.Marshal(credentials{Username: username, Password: password})
+	return c.tokens(expect(c.t, "login "+username, c.do("POST", "/auth/login", "", string(body)), http.StatusOK, ""))
+}
+
+func (c *client) me(access string) response { return c.do("GET", "/api/me", access, "") }
+
+func (c *client) refresh(refreshToken string) response {
+	body, _ := json.Marshal(map[string]string{"refresh_token": refreshToken})
+	return c.do("POST", "/auth/refresh", "", string(body))
+}
+
+func (c *client) logout(refreshToken string) response {
+	body, _ := json.Marshal(map[string]string{"refresh_token": refreshToken})
+	return c.do("POST", "/auth/logout", "", string(body))
+}
+
+// tokens decodes a token response.
+func (c *client) tokens(r response) ginjwt.TokenResponse {
+	c.t.Helper()
+	var tr ginjwt.TokenResponse
+	if err := json.Unmarshal(r.body, &tr); err != nil || tr.AccessToken == "" || tr.RefreshToken == "" {
+		c.t.Fatalf("token response %s: %v", r.body, err)
+	}
+	return tr
+}
+
+// expect fails the test unless r has the status and, when code is not empty,
+// the error code; it returns r.
+func expect(t *testing.T, what string, r response, status int, code string) response {
+	t.Helper()
+	var e ginjwt.ErrorResponse
+	_ = json.Unmarshal(r.body, &e)
+	if r.status != status || (code != "" && e.Error != code) {
+		t.Fatalf("%s: got %d %s, want %d %s", what, r.status, r.body, status, code)
+	}
+	return r
+}

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/jwtguard/jwtguard/ginjwt"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// profile is what the tokens carry about a user besides the subject, as
+// Identity.Extra. Anyone holding a token can read it: no secrets here.
+type profile struct {
+	Name  string   `json:"name"`
+	Roles []string `json:"roles"`
+}
+
+// user is a demo account.
+type user struct {
+	id      string // stable user id, the tokens' subject
+	hash    string // bcrypt hash of the password, cost 10
+	profile profile
+}
+
+// users are the demo accounts, by login name: alice / wonderland and
+// bob / builder. A real app reads them from its database.
+var users = map[string]user{
+	"alice": {
+		id:      "u-1001",
+		hash:    "$2a$10$RyEIPBUcd1UFbY/E3zBEuuQc0gvwHSH2H1/za1bInNdKODdqiBHEK",
+		profile: profile{Name: "Alice", Roles: []string{"admin"}},
+	},
+	"bob": {
+		id:      "u-1002",
+		hash:    "$2a$10$AQ7FQI0r4puVStCsIGp5Be1ZED/GSFVuTlkpOxf6tcucRbu7VAg5a",
+		profile: profile{Name: "Bob", Roles: []string{"user"}},
+	},
+}
+
+// dummyHash is the bcrypt hash (same cost) of a random password nobody
+// knows. Unknown users are checked against it, so a login takes as long for
+// them as for real users and response times do not reveal who has an account.
+const dummyHash = "$2a$10$dZRCo6mOYucUHir2zJtlMuFAkQ8iRfGPyvapFyjwFR95I0K57UnSO"
+
+// credentials is the body of a login request.
+type credentials struct {
+	Username string `json:"username" binding:"required"`
+	Password string `json:"password" binding:"required"`
+}
+
+// authenticate is ginjwt's Options.Authenticate: it checks a JSON
+// {"username","password"} body against the demo users.
+func authenticate(c *gin.Context) (ginjwt.Identity, error) {
+	var creds credentials
+	if err := c.ShouldBindJSON(&creds); err != nil {
+		return ginjwt.Identity{}, fmt.Errorf("%w: login body: %w", ginjwt.ErrBadRequest, err)
+	}
+	u, known := users[creds.Username]
+	hash := u.hash
+	if !known {
+		hash = dummyHash
+	}
+	if err := bcrypt.CompareHashAndPassword([]byte(hash), []byte(creds.Password)); err != nil || !known {
+		return ginjwt.Identity{}, ginjwt.ErrInvalidCredentials
+	}
+	return ginjwt.Identity{
+		Subject: u.id,
+		Device:  deviceLabel(c.GetHeader("User-Agent")),
+		Extra:   u.profile,
+	}, nil
+}
+
+// deviceLabel names a session in session lists after the client's
+// User-Agent; ginjwt cuts it to its maximum length.
+func deviceLabel(userAgent string) string {
+	if ua := strings.TrimSpace(userAgent); ua != "" {
+		return ua
+	}
+	return "unknown device"
+}
