@@ -21,7 +21,7 @@ func openRedis(addr string, log *slog.Logger) (*redis.Client, func(), error) {
 	if addr == "" {
 		return startEmbedded(log)
 	}
-	client := redis.NewClient(&redis.Options{Addr: addr})
+	client := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true})
 	ctx, cancel := context.WithTimeout(context.Background(), pingTimeout)
 	defer cancel()
 	if err := client.Ping(ctx).Err(); err != nil {
@@ -42,7 +42,7 @@ func startEmbedded(log *slog.Logger) (*redis.Client, func(), error) {
 	log.Warn("REDIS_ADDR is not set: using an embedded in-memory Redis (miniredis); "+
 		"sessions are lost when the process stops. Set REDIS_ADDR=host:port to use a real Redis.",
 		"addr", m.Addr())
-	client := redis.NewClient(&redis.Options{Addr: m.Addr()})
+	client := redis.NewClient(&redis.Options{Addr: m.Addr(), ContextTimeoutEnabled: true})
 	return client, func() {
 		_ = client.Close()
 		stopClock()

@@ -63,6 +63,9 @@ func New(o Options) (*Auth, error) {
 // RevokeSession ends one session of subject: its access and refresh tokens
 // stop working at once. Revoking a session that does not exist is not an error.
 func (a *Auth) RevokeSession(ctx context.Context, subject, sessionID string) error {
+	if subject == "" {
+		return errEmptySubject
+	}
 	if err := a.opts.Store.DeleteSession(ctx, subject, sessionID); err != nil {
 		return storeError(err)
 	}
@@ -72,11 +75,16 @@ func (a *Auth) RevokeSession(ctx context.Context, subject, sessionID string) err
 // RevokeUser ends every session of subject, for "log out everywhere" or after
 // a password change: every token issued to the subject so far stops working.
 func (a *Auth) RevokeUser(ctx context.Context, subject string) error {
+	if subject == "" {
+		return errEmptySubject
+	}
 	if err := a.opts.Store.RevokeUser(ctx, subject); err != nil {
 		return storeError(err)
 	}
 	return nil
 }
+
+var errEmptySubject = fmt.Errorf("%w: empty subject", ErrBadRequest)
 
 // storeError marks a store failure as ErrStoreUnavailable, keeping the cause.
 func storeError(err error) error {

@@ -23,7 +23,7 @@ type benchApp struct {
 }
 
 func newBenchApp(b *testing.B, backend redistest.Backend) *benchApp {
-	client := redis.NewClient(&redis.Options{Addr: backend.Addr})
+	client := redis.NewClient(&redis.Options{Addr: backend.Addr, ContextTimeoutEnabled: true})
 	b.Cleanup(func() { _ = client.Close() })
 	store, err := redisstore.New(client, redisstore.WithPrefix(redistest.Prefix(b, backend)))
 	if err != nil {

@@ -71,7 +71,7 @@ func newApp(t *testing.T, b redistest.Backend, tune func(*ginjwt.Options)) *app 
 
 func newAppAt(t *testing.T, addr, prefix string, tune func(*ginjwt.Options)) *app {
 	t.Helper()
-	client := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+	client := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, ContextTimeoutEnabled: true})
 	t.Cleanup(func() { _ = client.Close() })
 	store, err := redisstore.New(client, redisstore.WithPrefix(prefix), redisstore.WithTimeout(500*time.Millisecond))
 	if err != nil {

@@ -20,7 +20,8 @@ import (
 //     is reported through results, never as an error. Revoking or deleting
 //     something that does not exist returns nil.
 //   - Tokens are never passed to a Store; it only sees subjects, session ids
-//     and numbers.
+//     and numbers. Subjects are 1 to 256 bytes of any value; session ids are
+//     1 to 64 base64url characters.
 type Store interface {
 	// CreateSession records a new session of subject with generation 1 and
 	// returns the subject's user version. When the subject has no version

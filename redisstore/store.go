@@ -31,6 +31,10 @@ type Store struct {
 	client  redis.UniversalClient
 	prefix  string
 	timeout time.Duration
+
+	// deadlines is true when the client applies context deadlines to its
+	// socket I/O, so a call can be made without a goroutine; see run.
+	deadlines bool
 }
 
 var _ ginjwt.Store = (*Store)(nil)
@@ -52,6 +56,13 @@ func WithPrefix(prefix string) Option {
 
 // WithTimeout bounds every store call, including the guard's check; a call
 // that takes longer fails, and the request answers 503. Default 1 second.
+//
+// The bound holds with any client. With a go-redis client whose options set
+// ContextTimeoutEnabled, go-redis enforces it on the connection itself;
+// without that option go-redis ignores context deadlines while it reads, so
+// the store waits for the reply in a goroutine and gives up at the deadline
+// (the abandoned read ends at the client's ReadTimeout). Setting
+// ContextTimeoutEnabled saves that goroutine.
 func WithTimeout(d time.Duration) Option {
 	return func(s *Store) error {
 		if d <= 0 {
@@ -64,16 +75,61 @@ func WithTimeout(d time.Duration) Option {
 
 // New returns a Store on client.
 func New(client redis.UniversalClient, opts ...Option) (*Store, error) {
-	if client == nil {
+	deadlines, ok := honorsDeadlines(client)
+	if !ok {
 		return nil, errors.New("redisstore: client is nil")
 	}
-	s := &Store{client: client, prefix: DefaultPrefix, timeout: DefaultTimeout}
+	s := &Store{client: client, prefix: DefaultPrefix, timeout: DefaultTimeout, deadlines: deadlines}
 	for _, o := range opts {
 		if err := o(s); err != nil {
 			return nil, err
 		}
 	}
 	return s, nil
+}
+
+// honorsDeadlines reports whether client applies context deadlines to
+// socket reads and writes, which go-redis clients do only with
+// ContextTimeoutEnabled; ok is false for a nil client, typed or not.
+func honorsDeadlines(client redis.UniversalClient) (deadlines, ok bool) {
+	switch c := client.(type) {
+	case *redis.Client:
+		if c != nil {
+			return c.Options().ContextTimeoutEnabled, true
+		}
+	case *redis.ClusterClient:
+		if c != nil {
+			return c.Options().ContextTimeoutEnabled, true
+		}
+	case *redis.Ring:
+		if c != nil {
+			return c.Options().ContextTimeoutEnabled, true
+		}
+	default:
+		return false, client != nil
+	}
+	return false, false
+}
+
+// run runs script within the store's timeout. When the client would not
+// stop reading at the deadline, the reply is awaited in a goroutine, so a
+// hung or silent server costs the caller the timeout and no more.
+func (s *Store) run(ctx context.Context, script *redis.Script, keys []string, args ...any) *redis.Cmd {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	if s.deadlines {
+		return script.Run(ctx, s.client, keys, args...)
+	}
+	done := make(chan *redis.Cmd, 1)
+	go func() { done <- script.Run(ctx, s.client, keys, args...) }()
+	select {
+	case cmd := <-done:
+		return cmd
+	case <-ctx.Done():
+		cmd := redis.NewCmd(ctx)
+		cmd.SetErr(ctx.Err())
+		return cmd
+	}
 }
 
 // errBadSessionID is returned for a session id that cannot be part of a key.
@@ -86,9 +142,7 @@ func (s *Store) CreateSession(ctx context.Context, subject string, ns ginjwt.New
 	}
 	ttl := min(ns.TTL, ns.MaxAge)
 	k := s.keysFor(subject)
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
-	v, err := createScript.Run(ctx, s.client,
+	v, err := s.run(ctx, createScript,
 		[]string{k.version, k.index, k.session(ns.ID)},
 		randomVersion(), ns.ID, ns.Created.UnixMilli(), ttl.Milliseconds(), ns.Device,
 	).Text()
@@ -108,9 +162,7 @@ func (s *Store) State(ctx context.Context, subject, sessionID string) (ginjwt.Se
 		return ginjwt.SessionState{}, false, nil
 	}
 	k := s.keysFor(subject)
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
-	vals, err := stateScript.Run(ctx, s.client, []string{k.version, k.session(sessionID)}).Slice()
+	vals, err := s.run(ctx, stateScript, []string{k.version, k.session(sessionID)}).Slice()
 	if err != nil {
 		return ginjwt.SessionState{}, false, fmt.Errorf("redisstore: state: %w", err)
 	}
@@ -131,9 +183,7 @@ func (s *Store) Rotate(ctx context.Context, subject, sessionID string, r ginjwt.
 		return ginjwt.RotateResult{Outcome: ginjwt.Revoked}, nil
 	}
 	k := s.keysFor(subject)
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
-	vals, err := rotateScript.Run(ctx, s.client,
+	vals, err := s.run(ctx, rotateScript,
 		[]string{k.version, k.index, k.session(sessionID)},
 		r.UserVersion, r.Generation, r.Now.UnixMilli(), r.Grace.Milliseconds(),
 		r.ReuseAfter.Milliseconds(), r.TTL.Milliseconds(), r.MaxAge.Milliseconds(), sessionID,
@@ -166,9 +216,7 @@ func (s *Store) DeleteSession(ctx context.Context, subject, sessionID string) er
 		return nil
 	}
 	k := s.keysFor(subject)
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
-	if err := deleteScript.Run(ctx, s.client, []string{k.index, k.session(sessionID)}, sessionID).Err(); err != nil {
+	if err := s.run(ctx, deleteScript, []string{k.index, k.session(sessionID)}, sessionID).Err(); err != nil {
 		return fmt.Errorf("redisstore: delete session: %w", err)
 	}
 	return nil
@@ -177,9 +225,7 @@ func (s *Store) DeleteSession(ctx context.Context, subject, sessionID string) er
 // RevokeUser implements ginjwt.Store.
 func (s *Store) RevokeUser(ctx context.Context, subject string) error {
 	k := s.keysFor(subject)
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
-	if err := revokeUserScript.Run(ctx, s.client, []string{k.version, k.index}, k.sessionPrefix).Err(); err != nil {
+	if err := s.run(ctx, revokeUserScript, []string{k.version, k.index}, k.sessionPrefix).Err(); err != nil {
 		return fmt.Errorf("redisstore: revoke user: %w", err)
 	}
 	return nil
