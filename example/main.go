@@ -10,8 +10,17 @@
 //	JWT_SECRET  HMAC secret, at least 32 bytes (default: random at each
 //	            start, so tokens do not survive a restart)
 //
-// Demo users: alice / wonderland and bob / builder. Routes: POST /auth/login,
-// POST /auth/refresh, POST /auth/logout, GET /api/me (guarded), GET /healthz.
+// Demo users: alice / wonderland (admin) and bob / builder. Routes:
+//
+//	POST   /auth/login          {"username","password"} -> tokens
+//	POST   /auth/refresh        {"refresh_token"} -> tokens
+//	POST   /auth/logout         access or refresh token; ?scope=local|others|global
+//	GET    /auth/sessions       the caller's sessions
+//	DELETE /auth/sessions/:id   end one of them
+//	GET    /api/me              who am I (guarded)
+//	POST   /api/password        {"current_password","new_password"}: logs out everywhere
+//	GET    /api/admin           admins only
+//	GET    /healthz
 package main
 
 import (
@@ -108,7 +117,7 @@ func newApp(cfg config, log *slog.Logger) (*gin.Engine, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	auth, err := newAuth(rdb, cfg)
+	auth, err := newAuth(rdb, cfg, log)
 	if err != nil {
 		closeRedis()
 		return nil, nil, err
@@ -116,8 +125,8 @@ func newApp(cfg config, log *slog.Logger) (*gin.Engine, func(), error) {
 	return newRouter(auth, log), closeRedis, nil
 }
 
-// newAuth configures jwtguard with its sessions in rdb.
-func newAuth(rdb redis.UniversalClient, cfg config) (*ginjwt.Auth, error) {
+// newAuth configures jwtguard with its sessions in rdb; its events go to log.
+func newAuth(rdb redis.UniversalClient, cfg config, log *slog.Logger) (*ginjwt.Auth, error) {
 	var opts []redisstore.Option
 	if cfg.keyPrefix != "" {
 		opts = append(opts, redisstore.WithPrefix(cfg.keyPrefix))
@@ -130,7 +139,20 @@ func newAuth(rdb redis.UniversalClient, cfg config) (*ginjwt.Auth, error) {
 		Store:        store,
 		Keys:         []ginjwt.Key{ginjwt.HS256(cfg.secret)},
 		Authenticate: authenticate,
+		OnEvent:      logEvent(log),
 	})
+}
+
+// logEvent writes jwtguard's audit events to log. Events never hold tokens.
+func logEvent(log *slog.Logger) func(ginjwt.Event) {
+	return func(e ginjwt.Event) {
+		level := slog.LevelInfo
+		if e.Kind == ginjwt.EventReuseDetected || e.Kind == ginjwt.EventLoginFailed {
+			level = slog.LevelWarn
+		}
+		log.Log(context.Background(), level, "auth event", "kind", e.Kind, "subject", e.Subject,
+			"session", e.SessionID, "device", e.Device, "ip", e.IP, "reason", e.Reason)
+	}
 }
 
 // newRouter mounts the routes.
@@ -146,8 +168,45 @@ func newRouter(auth *ginjwt.Auth, log *slog.Logger) *gin.Engine {
 	router.POST("/auth/login", auth.LoginHandler())
 	router.POST("/auth/refresh", auth.RefreshHandler())
 	router.POST("/auth/logout", auth.LogoutHandler())
-	router.GET("/api/me", auth.Middleware(), me)
+	router.GET("/auth/sessions", auth.SessionsHandler())
+	router.DELETE("/auth/sessions/:id", auth.RevokeSessionHandler())
+
+	api := router.Group("/api", auth.Middleware())
+	api.GET("/me", me)
+	api.POST("/password", changePassword(auth))
+	router.GET("/api/admin", auth.Middleware(ginjwt.RequireRole("admin")), func(c *gin.Context) {
+		c.JSON(http.StatusOK, gin.H{"message": "hello, admin"})
+	})
 	return router
+}
+
+// passwordChange is the body of POST /api/password.
+type passwordChange struct {
+	Current string `json:"current_password" binding:"required"`
+	New     string `json:"new_password" binding:"required,min=8"`
+}
+
+// changePassword sets a new password and then ends every session of the
+// user, this one included: whoever knew the old password is logged out
+// everywhere. It answers 204; the client logs in again.
+func changePassword(auth *ginjwt.Auth) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		var body passwordChange
+		if err := c.ShouldBindJSON(&body); err != nil {
+			ginjwt.DefaultErrorHandler(c, fmt.Errorf("%w: %w", ginjwt.ErrBadRequest, err))
+			return
+		}
+		subject := ginjwt.Subject(c)
+		if err := setPassword(subject, body.Current, body.New); err != nil {
+			ginjwt.DefaultErrorHandler(c, err)
+			return
+		}
+		if err := auth.RevokeUser(c.Request.Context(), subject); err != nil {
+			ginjwt.DefaultErrorHandler(c, err)
+			return
+		}
+		c.Status(http.StatusNoContent)
+	}
 }
 
 // meResponse is the body of GET /api/me.

@@ -62,6 +62,51 @@ func testFlow(t *testing.T, c *client) {
 		http.StatusUnauthorized, "invalid_credentials")
 	expect(t, "malformed JSON", c.do("POST", "/auth/login", "", `{"username":"alice",`),
 		http.StatusBadRequest, "bad_request")
+
+	testRolesAndSessions(t, c)
+	testChangePassword(t, c)
+}
+
+// testRolesAndSessions checks the admin route and the session routes.
+func testRolesAndSessions(t *testing.T, c *client) {
+	alice, bob := c.login("alice", "wonderland"), c.login("bob", "builder")
+	expect(t, "admin route as alice", c.do("GET", "/api/admin", alice.AccessToken, ""), http.StatusOK, "")
+	expect(t, "admin route as bob", c.do("GET", "/api/admin", bob.AccessToken, ""), http.StatusForbidden, "insufficient_scope")
+
+	other := c.login("alice", "wonderland")
+	r := expect(t, "alice's sessions", c.do("GET", "/auth/sessions", alice.AccessToken, ""), http.StatusOK, "")
+	var list ginjwt.SessionsResponse
+	if err := json.Unmarshal(r.body, &list); err != nil || len(list.Sessions) < 2 {
+		t.Fatalf("sessions %s: %v", r.body, err)
+	}
+	var otherID string
+	for _, s := range list.Sessions {
+		if !s.Current && s.Device == "example-test" {
+			otherID = s.ID
+		}
+	}
+	expect(t, "bob ends alice's session", c.do("DELETE", "/auth/sessions/"+otherID, bob.AccessToken, ""), http.StatusNotFound, "session_not_found")
+	expect(t, "alice ends her other session", c.do("DELETE", "/auth/sessions/"+otherID, alice.AccessToken, ""), http.StatusNoContent, "")
+	expect(t, "the other session after", c.me(other.AccessToken), http.StatusUnauthorized, "token_revoked")
+	expect(t, "alice's own session after", c.me(alice.AccessToken), http.StatusOK, "")
+}
+
+// testChangePassword checks that a password change logs the user out
+// everywhere, then puts the demo password back.
+func testChangePassword(t *testing.T, c *client) {
+	phone, laptop := c.login("bob", "builder"), c.login("bob", "builder")
+	expect(t, "wrong current password", c.do("POST", "/api/password", phone.AccessToken, `{"current_password":"nope","new_password":"builder-2026"}`),
+		http.StatusUnauthorized, "invalid_credentials")
+	expect(t, "change password", c.do("POST", "/api/password", phone.AccessToken, `{"current_password":"builder","new_password":"builder-2026"}`),
+		http.StatusNoContent, "")
+	expect(t, "phone after the change", c.me(phone.AccessToken), http.StatusUnauthorized, "token_revoked")
+	expect(t, "laptop after the change", c.me(laptop.AccessToken), http.StatusUnauthorized, "token_revoked")
+	expect(t, "laptop refresh after the change", c.refresh(laptop.RefreshToken), http.StatusUnauthorized, "token_revoked")
+	expect(t, "old password", c.do("POST", "/auth/login", "", `{"username":"bob","password":"builder"}`), http.StatusUnauthorized, "invalid_credentials")
+	c.login("bob", "builder-2026")
+	if err := setPassword("u-1002", "builder-2026", "builder"); err != nil {
+		t.Fatalf("putting the demo password back: %v", err)
+	}
 }
 
 // TestUnreachableRedis checks that the app refuses to start without the

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/gin-gonic/gin"
 	"github.com/jwtguard/jwtguard/ginjwt"
@@ -22,6 +23,9 @@ type user struct {
 	hash    string // bcrypt hash of the password, cost 10
 	profile profile
 }
+
+// usersMu guards the password hashes of users, which change-password rewrites.
+var usersMu sync.RWMutex
 
 // users are the demo accounts, by login name: alice / wonderland and
 // bob / builder. A real app reads them from its database.
@@ -56,7 +60,9 @@ func authenticate(c *gin.Context) (ginjwt.Identity, error) {
 	if err := c.ShouldBindJSON(&creds); err != nil {
 		return ginjwt.Identity{}, fmt.Errorf("%w: login body: %w", ginjwt.ErrBadRequest, err)
 	}
+	usersMu.RLock()
 	u, known := users[creds.Username]
+	usersMu.RUnlock()
 	hash := u.hash
 	if !known {
 		hash = dummyHash
@@ -67,6 +73,7 @@ func authenticate(c *gin.Context) (ginjwt.Identity, error) {
 	return ginjwt.Identity{
 		Subject: u.id,
 		Device:  deviceLabel(c.GetHeader("User-Agent")),
+		Roles:   u.profile.Roles,
 		Extra:   u.profile,
 	}, nil
 }
@@ -78,4 +85,27 @@ func deviceLabel(userAgent string) string {
 		return ua
 	}
 	return "unknown device"
+}
+
+// setPassword replaces the password of the user with subject id, after
+// checking the current one.
+func setPassword(id, current, next string) error {
+	usersMu.Lock()
+	defer usersMu.Unlock()
+	for name, u := range users {
+		if u.id != id {
+			continue
+		}
+		if bcrypt.CompareHashAndPassword([]byte(u.hash), []byte(current)) != nil {
+			return ginjwt.ErrInvalidCredentials
+		}
+		hash, err := bcrypt.GenerateFromPassword([]byte(next), bcrypt.DefaultCost)
+		if err != nil {
+			return fmt.Errorf("%w: %w", ginjwt.ErrBadRequest, err) // e.g. longer than 72 bytes
+		}
+		u.hash = string(hash)
+		users[name] = u
+		return nil
+	}
+	return ginjwt.ErrInvalidCredentials
 }

@@ -26,14 +26,16 @@ type Identity struct {
 	// shortened User-Agent. Optional; control characters are dropped and it
 	// is cut to 64 bytes.
 	Device string
+	// Roles go into the "roles" claim of both tokens; see RequireRole.
+	Roles []string
+	// Scopes go into the "scope" claim of both tokens; see RequireScope.
+	// Scopes must not contain spaces.
+	Scopes []string
 	// Extra is encoded as JSON into the "ext" claim of both tokens and kept
 	// across refreshes; read it back with Claims.DecodeExtra. Optional. It is
 	// visible to anyone holding the token: never put secrets in it.
 	Extra any
 }
-
-// maxDeviceLen bounds the device label kept per session.
-const maxDeviceLen = 64
 
 // maxSubjectLen bounds subjects, which become part of store keys.
 const maxSubjectLen = 256
@@ -69,6 +71,20 @@ func (a *Auth) RevokeSession(ctx context.Context, subject, sessionID string) err
 	if err := a.opts.Store.DeleteSession(ctx, subject, sessionID); err != nil {
 		return storeError(err)
 	}
+	a.emit(Event{Kind: EventRevoke, Subject: subject, SessionID: sessionID, Reason: "session"})
+	return nil
+}
+
+// RevokeOtherSessions ends every session of subject except keepID, for "log
+// out of all other devices".
+func (a *Auth) RevokeOtherSessions(ctx context.Context, subject, keepID string) error {
+	if subject == "" {
+		return errEmptySubject
+	}
+	if err := a.opts.Store.RevokeOtherSessions(ctx, subject, keepID); err != nil {
+		return storeError(err)
+	}
+	a.emit(Event{Kind: EventRevoke, Subject: subject, SessionID: keepID, Reason: "others"})
 	return nil
 }
 
@@ -81,7 +97,20 @@ func (a *Auth) RevokeUser(ctx context.Context, subject string) error {
 	if err := a.opts.Store.RevokeUser(ctx, subject); err != nil {
 		return storeError(err)
 	}
+	a.emit(Event{Kind: EventRevoke, Subject: subject, Reason: "user"})
 	return nil
+}
+
+// Sessions lists the live sessions of subject, oldest first.
+func (a *Auth) Sessions(ctx context.Context, subject string) ([]SessionInfo, error) {
+	if subject == "" {
+		return nil, errEmptySubject
+	}
+	list, err := a.opts.Store.Sessions(ctx, subject)
+	if err != nil {
+		return nil, storeError(err)
+	}
+	return list, nil
 }
 
 var errEmptySubject = fmt.Errorf("%w: empty subject", ErrBadRequest)

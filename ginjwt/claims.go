@@ -39,6 +39,11 @@ type Claims struct {
 	// AuthTime is when the user logged in (seconds since the epoch, as in
 	// OpenID Connect); the session's absolute lifetime counts from it.
 	AuthTime int64 `json:"auth_time"`
+	// Roles are the subject's roles, as Identity.Roles at login; see RequireRole.
+	Roles []string `json:"roles,omitempty"`
+	// Scope is the space-separated list of scopes granted (RFC 8693 §4.2),
+	// from Identity.Scopes at login; see RequireScope.
+	Scope string `json:"scope,omitempty"`
 	// Extra holds the application's own claims as JSON, exactly as
 	// Identity.Extra was encoded at login. Read them with DecodeExtra.
 	Extra json.RawMessage `json:"ext,omitempty"`
@@ -56,7 +61,8 @@ func (c *Claims) DecodeExtra(v any) error {
 // claimNames are the claims this package reads.
 var claimNames = [][]byte{
 	[]byte("iss"), []byte("sub"), []byte("aud"), []byte("exp"), []byte("nbf"), []byte("iat"), []byte("jti"),
-	[]byte("typ"), []byte("sid"), []byte("ver"), []byte("gen"), []byte("auth_time"), []byte("ext"),
+	[]byte("typ"), []byte("sid"), []byte("ver"), []byte("gen"), []byte("auth_time"), []byte("roles"),
+	[]byte("scope"), []byte("ext"),
 }
 
 var errClaimNames = errors.New("duplicate, case-colliding or escaped claim names")

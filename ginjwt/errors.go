@@ -22,6 +22,8 @@ var (
 	ErrRefreshReused      = errors.New("ginjwt: refresh token reused")
 	ErrSessionExpired     = errors.New("ginjwt: session expired")
 	ErrInvalidCredentials = errors.New("ginjwt: invalid credentials")
+	ErrInsufficientScope  = errors.New("ginjwt: insufficient scope")
+	ErrSessionNotFound    = errors.New("ginjwt: session not found")
 	ErrBadRequest         = errors.New("ginjwt: bad request")
 	ErrStoreUnavailable   = errors.New("ginjwt: store unavailable")
 	ErrServer             = errors.New("ginjwt: server error")
@@ -51,6 +53,8 @@ var errorTable = []errorInfo{
 	{ErrRefreshReused, http.StatusUnauthorized, "refresh_reused", "The refresh token was already used; the session has been revoked."},
 	{ErrSessionExpired, http.StatusUnauthorized, "session_expired", "The session has reached its maximum age; log in again."},
 	{ErrInvalidCredentials, http.StatusUnauthorized, "invalid_credentials", "The credentials are not valid."},
+	{ErrInsufficientScope, http.StatusForbidden, "insufficient_scope", "The token does not grant access to this resource."},
+	{ErrSessionNotFound, http.StatusNotFound, "session_not_found", "No such session."},
 	{ErrBadRequest, http.StatusBadRequest, "bad_request", "The request is malformed."},
 	{ErrStoreUnavailable, http.StatusServiceUnavailable, "store_unavailable", "The session store is unavailable; try again shortly."},
 	{ErrServer, http.StatusInternalServerError, "server_error", "The server failed to handle the request."},
@@ -86,12 +90,13 @@ type ErrorResponse struct {
 }
 
 // DefaultErrorHandler answers err with its status and a JSON ErrorResponse.
-// On 401 it adds the RFC 6750 WWW-Authenticate header. Server-side failures
+// On 401 and on 403 insufficient_scope it adds the RFC 6750
+// WWW-Authenticate header. Server-side failures
 // (5xx) are handed to gin with c.Error, so logging middleware can record the
 // cause; the client only sees the fixed message.
 func DefaultErrorHandler(c *gin.Context, err error) {
 	info := lookupError(err)
-	if info.status == http.StatusUnauthorized {
+	if info.status == http.StatusUnauthorized || info.sentinel == ErrInsufficientScope {
 		c.Header("WWW-Authenticate", bearerChallenge(info))
 	}
 	if info.status >= http.StatusInternalServerError {
@@ -107,6 +112,8 @@ func bearerChallenge(info errorInfo) string {
 	switch info.sentinel {
 	case ErrTokenMissing, ErrInvalidCredentials:
 		return "Bearer"
+	case ErrInsufficientScope:
+		return `Bearer error="insufficient_scope", error_description="` + info.message + `"`
 	}
 	return `Bearer error="invalid_token", error_description="` + info.message + `"`
 }

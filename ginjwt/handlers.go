@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // TokenResponse is the body of a successful login or refresh (RFC 6749 §5.1).
@@ -21,6 +22,12 @@ type TokenResponse struct {
 	RefreshToken     string `json:"refresh_token"`
 	RefreshExpiresIn int64  `json:"refresh_expires_in"`
 }
+
+// Lengths kept of client-supplied labels.
+const (
+	maxDeviceLen    = 64
+	maxUserAgentLen = 128
+)
 
 // LoginHandler returns the login route. It calls Options.Authenticate and,
 // on success, starts a session and answers 200 with a TokenResponse.
@@ -33,37 +40,65 @@ func (a *Auth) LoginHandler() gin.HandlerFunc {
 		if c.Request.Body != nil {
 			c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, DefaultMaxBodySize)
 		}
+		client := clientInfo(c)
 		id, err := a.opts.Authenticate(c)
 		if err != nil {
-			a.fail(c, loginError(err))
+			err = loginError(err)
+			a.emit(Event{Kind: EventLoginFailed, IP: client.IP, UserAgent: client.UserAgent, Reason: ErrorCode(err)})
+			a.fail(c, err)
 			return
 		}
-		if id.Subject == "" || len(id.Subject) > maxSubjectLen {
-			a.fail(c, fmt.Errorf("%w: Authenticate returned a subject of %d bytes (want 1 to %d)", ErrServer, len(id.Subject), maxSubjectLen))
+		session, err := a.sessionClaims(id)
+		if err != nil {
+			a.fail(c, err)
 			return
-		}
-		var extra []byte
-		if id.Extra != nil {
-			if extra, err = json.Marshal(id.Extra); err != nil {
-				a.fail(c, fmt.Errorf("%w: encoding Identity.Extra: %w", ErrServer, err))
-				return
-			}
 		}
 		now := a.opts.Now()
-		sid := newID()
+		device := cleanLabel(id.Device, maxDeviceLen)
 		version, err := a.opts.Store.CreateSession(c.Request.Context(), id.Subject, NewSession{
-			ID:      sid,
-			Device:  deviceLabel(id.Device),
+			ID:      session.SessionID,
+			Device:  device,
 			Created: now,
 			TTL:     a.opts.RefreshTTL,
 			MaxAge:  a.opts.SessionMaxAge,
+			Client:  client,
 		})
 		if err != nil {
 			a.fail(c, storeError(err))
 			return
 		}
-		a.respondPair(c, id.Subject, sid, version, 1, now, extra)
+		session.UserVersion, session.Generation, session.AuthTime = version, 1, now.Unix()
+		if a.respondPair(c, now, session) {
+			a.emit(Event{Kind: EventLogin, Subject: id.Subject, SessionID: session.SessionID, Device: device, IP: client.IP, UserAgent: client.UserAgent})
+		}
 	}
+}
+
+// sessionClaims checks what Authenticate returned and turns it into the
+// claims a new session's tokens share.
+func (a *Auth) sessionClaims(id Identity) (Claims, error) {
+	if id.Subject == "" || len(id.Subject) > maxSubjectLen {
+		return Claims{}, fmt.Errorf("%w: Authenticate returned a subject of %d bytes (want 1 to %d)", ErrServer, len(id.Subject), maxSubjectLen)
+	}
+	for _, s := range id.Scopes {
+		if s == "" || strings.ContainsAny(s, " \t\n") {
+			return Claims{}, fmt.Errorf("%w: Authenticate returned an empty scope or one with spaces", ErrServer)
+		}
+	}
+	session := Claims{
+		RegisteredClaims: jwt.RegisteredClaims{Subject: id.Subject},
+		SessionID:        newID(),
+		Roles:            id.Roles,
+		Scope:            strings.Join(id.Scopes, " "),
+	}
+	if id.Extra != nil {
+		extra, err := json.Marshal(id.Extra)
+		if err != nil {
+			return Claims{}, fmt.Errorf("%w: encoding Identity.Extra: %w", ErrServer, err)
+		}
+		session.Extra = extra
+	}
+	return session, nil
 }
 
 // loginError keeps the client-facing sentinels of an Authenticate error and
@@ -104,26 +139,39 @@ func (a *Auth) RefreshHandler() gin.HandlerFunc {
 			a.fail(c, a.refreshError(req.RefreshToken, err))
 			return
 		}
+		now := a.opts.Now()
+		client := clientInfo(c)
 		grace, reuseAfter := a.opts.grace()
 		res, err := a.opts.Store.Rotate(c.Request.Context(), claims.Subject, claims.SessionID, Rotation{
 			UserVersion: claims.UserVersion,
 			Generation:  claims.Generation,
-			Now:         a.opts.Now(),
+			Now:         now,
 			Grace:       grace,
 			ReuseAfter:  reuseAfter,
 			TTL:         a.opts.RefreshTTL,
 			MaxAge:      a.opts.SessionMaxAge,
+			Client:      client,
 		})
 		if err != nil {
 			a.fail(c, storeError(err))
 			return
 		}
+		event := Event{Subject: claims.Subject, SessionID: claims.SessionID, IP: client.IP, UserAgent: client.UserAgent}
 		switch res.Outcome {
 		case Rotated, Converged:
-			a.respondPair(c, claims.Subject, claims.SessionID, claims.UserVersion, res.Generation, time.Unix(claims.AuthTime, 0), claims.Extra)
+			claims.Generation = res.Generation
+			if a.respondPair(c, now, *claims) {
+				event.Kind = EventRefresh
+				if res.Outcome == Converged {
+					event.Reason = "converged"
+				}
+				a.emit(event)
+			}
 		case Superseded:
 			a.fail(c, fmt.Errorf("%w: refresh token already rotated", ErrTokenRevoked))
 		case Reused:
+			event.Kind = EventReuseDetected
+			a.emit(event)
 			a.fail(c, ErrRefreshReused)
 		case Expired:
 			a.fail(c, ErrSessionExpired)
@@ -152,70 +200,13 @@ func (a *Auth) refreshError(raw string, err error) error {
 	return err
 }
 
-// LogoutHandler returns the logout route. It ends the session of the access
-// token in the Authorization header or of the refresh token in the body
-// (JSON or form, as for refresh); either suffices, and expired tokens are
-// accepted, so a mobile app holding only its refresh token can log out.
-// It answers 204, also when the session was already gone, and 401 only for
-// tokens that fail verification. The optional "scope" (query or body) must
-// be "local", the default.
-func (a *Auth) LogoutHandler() gin.HandlerFunc {
-	return func(c *gin.Context) {
-		req, err := readTokenRequest(c)
-		if err != nil {
-			a.fail(c, err)
-			return
-		}
-		scope := req.Scope
-		if scope == "" {
-			scope = c.Query("scope")
-		}
-		if scope != "" && scope != "local" {
-			a.fail(c, fmt.Errorf("%w: unsupported logout scope", ErrBadRequest))
-			return
-		}
-		var sessions []*Claims
-		if raw := TokenFromHeader(c); raw != "" {
-			claims, err := a.logoutAccess.verify(raw)
-			if err != nil {
-				a.fail(c, err)
-				return
-			}
-			sessions = append(sessions, claims)
-		}
-		if req.RefreshToken != "" {
-			claims, err := a.logoutRefresh.verify(req.RefreshToken)
-			if err != nil {
-				a.fail(c, err)
-				return
-			}
-			sessions = append(sessions, claims)
-		}
-		if len(sessions) == 0 {
-			a.fail(c, ErrTokenMissing)
-			return
-		}
-		for i, s := range sessions {
-			if i > 0 && s.Subject == sessions[0].Subject && s.SessionID == sessions[0].SessionID {
-				continue
-			}
-			if err := a.RevokeSession(c.Request.Context(), s.Subject, s.SessionID); err != nil {
-				a.fail(c, err)
-				return
-			}
-		}
-		c.Header("Cache-Control", "no-store")
-		c.Status(http.StatusNoContent)
-	}
-}
-
-// respondPair issues a token pair and writes it as a TokenResponse.
-func (a *Auth) respondPair(c *gin.Context, subject, sessionID string, version, gen int64, authTime time.Time, extra []byte) {
-	now := a.opts.Now()
-	p, err := a.issuePair(now, subject, sessionID, version, gen, authTime, extra)
+// respondPair issues a token pair and writes it as a TokenResponse. It
+// reports whether it succeeded.
+func (a *Auth) respondPair(c *gin.Context, now time.Time, session Claims) bool {
+	p, err := a.issuePair(now, session)
 	if err != nil {
 		a.fail(c, err)
-		return
+		return false
 	}
 	c.Header("Cache-Control", "no-store")
 	c.Header("Pragma", "no-cache")
@@ -226,18 +217,23 @@ func (a *Auth) respondPair(c *gin.Context, subject, sessionID string, version, g
 		RefreshToken:     p.refresh,
 		RefreshExpiresIn: int64(p.refreshExpiry.Sub(now) / time.Second),
 	})
+	return true
 }
 
-// deviceLabel cleans a device label for storage: valid UTF-8, no control
-// characters, at most maxDeviceLen bytes without splitting a character.
-func deviceLabel(s string) string {
+// clientInfo reads the informational client details of a request.
+func clientInfo(c *gin.Context) ClientInfo {
+	return ClientInfo{IP: c.ClientIP(), UserAgent: cleanLabel(c.GetHeader("User-Agent"), maxUserAgentLen)}
+}
+
+// cleanLabel cleans a client-supplied label for storage: valid UTF-8, no
+// control characters, at most n bytes without splitting a character.
+func cleanLabel(s string, n int) string {
 	s = strings.Map(func(r rune) rune {
 		if r == utf8.RuneError || unicode.IsControl(r) {
 			return -1
 		}
 		return r
 	}, strings.ToValidUTF8(s, ""))
-	n := maxDeviceLen
 	if len(s) <= n {
 		return s
 	}

@@ -47,6 +47,9 @@ func (c *clock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
+// testRoles are the roles of the test users.
+var testRoles = map[string][]string{"alice": {"admin"}, "bob": {"user"}}
+
 // app is a Gin app with jwtguard mounted, served over real HTTP.
 type app struct {
 	t      *testing.T
@@ -54,6 +57,29 @@ type app struct {
 	clock  *clock
 	srv    *httptest.Server
 	client *redis.Client
+	prefix string
+	events *eventLog
+}
+
+// eventLog records the events an app emits.
+type eventLog struct {
+	mu     sync.Mutex
+	events []ginjwt.Event
+}
+
+func (l *eventLog) add(e ginjwt.Event) {
+	l.mu.Lock()
+	l.events = append(l.events, e)
+	l.mu.Unlock()
+}
+
+// take returns the events recorded since the last take.
+func (l *eventLog) take() []ginjwt.Event {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e := l.events
+	l.events = nil
+	return e
 }
 
 // forEachBackend runs f against miniredis and, when REDIS_ADDR is set, the
@@ -78,10 +104,12 @@ func newAppAt(t *testing.T, addr, prefix string, tune func(*ginjwt.Options)) *ap
 		t.Fatal(err)
 	}
 	clk := newClock()
+	events := &eventLog{}
 	opts := ginjwt.Options{
-		Store: store,
-		Keys:  []ginjwt.Key{ginjwt.HS256(testSecret)},
-		Now:   clk.Now,
+		Store:   store,
+		Keys:    []ginjwt.Key{ginjwt.HS256(testSecret)},
+		Now:     clk.Now,
+		OnEvent: events.add,
 		Authenticate: func(c *gin.Context) (ginjwt.Identity, error) {
 			var body struct {
 				Username string `json:"username"`
@@ -93,7 +121,7 @@ func newAppAt(t *testing.T, addr, prefix string, tune func(*ginjwt.Options)) *ap
 			if pw, ok := testPasswords[body.Username]; !ok || pw != body.Password {
 				return ginjwt.Identity{}, ginjwt.ErrInvalidCredentials
 			}
-			return ginjwt.Identity{Subject: body.Username, Device: c.GetHeader("X-Device")}, nil
+			return ginjwt.Identity{Subject: body.Username, Device: c.GetHeader("X-Device"), Roles: testRoles[body.Username]}, nil
 		},
 	}
 	if tune != nil {
@@ -104,7 +132,13 @@ func newAppAt(t *testing.T, addr, prefix string, tune func(*ginjwt.Options)) *ap
 		t.Fatal(err)
 	}
 	r := gin.New()
+	if err := r.SetTrustedProxies(nil); err != nil {
+		t.Fatal(err)
+	}
 	r.POST("/auth/login", auth.LoginHandler())
+	r.GET("/auth/sessions", auth.SessionsHandler())
+	r.DELETE("/auth/sessions/:id", auth.Middleware(), auth.RevokeSessionHandler())
+	r.GET("/api/admin", auth.Middleware(ginjwt.RequireRole("admin")), func(c *gin.Context) { c.Status(http.StatusNoContent) })
 	r.POST("/auth/refresh", auth.RefreshHandler())
 	r.POST("/auth/logout", auth.LogoutHandler())
 	r.GET("/api/me", auth.Middleware(), func(c *gin.Context) {
@@ -112,7 +146,7 @@ func newAppAt(t *testing.T, addr, prefix string, tune func(*ginjwt.Options)) *ap
 	})
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
-	return &app{t: t, auth: auth, clock: clk, srv: srv, client: client}
+	return &app{t: t, auth: auth, clock: clk, srv: srv, client: client, prefix: prefix, events: events}
 }
 
 // response is what a test sees of an HTTP answer.
@@ -168,7 +202,18 @@ func (a *app) do(method, path, contentType, body string, header ...string) respo
 
 func (a *app) login(user string) ginjwt.TokenResponse {
 	a.t.Helper()
-	return a.do("POST", "/auth/login", "application/json", `{"username":"`+user+`","password":"`+testPasswords[user]+`"}`).tokens(a.t)
+	return a.loginAs(user, "")
+}
+
+// loginAs logs user in from a device with the given label.
+func (a *app) loginAs(user, device string) ginjwt.TokenResponse {
+	a.t.Helper()
+	return a.do("POST", "/auth/login", "application/json", `{"username":"`+user+`","password":"`+testPasswords[user]+`"}`,
+		"X-Device", device, "User-Agent", "test-agent/"+device).tokens(a.t)
+}
+
+func (a *app) logoutScope(access, scope string) response {
+	return a.do("POST", "/auth/logout?scope="+scope, "", "", "Authorization", "Bearer "+access)
 }
 
 func (a *app) me(access string) response {

@@ -87,6 +87,11 @@ type Options struct {
 	// parsing. Default 8 KiB.
 	MaxTokenSize int
 
+	// OnEvent, when set, is called for every login, failed login, refresh,
+	// reuse detection, logout and revocation, synchronously in the request:
+	// keep it fast (log, count, or hand off to a channel). Default none.
+	OnEvent func(Event)
+
 	// ErrorHandler writes failures to the client. It must abort the request.
 	// Default DefaultErrorHandler.
 	ErrorHandler func(c *gin.Context, err error)

@@ -43,10 +43,19 @@ type Store interface {
 	// does not exist returns nil.
 	DeleteSession(ctx context.Context, subject, sessionID string) error
 
+	// RevokeOtherSessions removes every session of subject except keepID.
+	// A subject without sessions returns nil.
+	RevokeOtherSessions(ctx context.Context, subject, keepID string) error
+
 	// RevokeUser advances the subject's user version, so that no token issued
 	// before passes again, and removes the subject's sessions. A subject
 	// without state returns nil.
 	RevokeUser(ctx context.Context, subject string) error
+
+	// Sessions lists the live sessions of subject, oldest first. Expired or
+	// removed sessions never appear. A subject without sessions gives an
+	// empty list and a nil error.
+	Sessions(ctx context.Context, subject string) ([]SessionInfo, error)
 }
 
 // NewSession describes a session at login.
@@ -56,6 +65,24 @@ type NewSession struct {
 	Created time.Time     // the login time
 	TTL     time.Duration // idle lifetime: the session expires this long after its last login or rotation
 	MaxAge  time.Duration // absolute lifetime: the session never outlives Created+MaxAge
+	Client  ClientInfo    // who logged in, for session lists
+}
+
+// ClientInfo describes the client of a login or refresh, for session lists.
+// It is informational only: it never decides anything.
+type ClientInfo struct {
+	IP        string // client IP as gin reports it (see gin's trusted proxies)
+	UserAgent string // User-Agent header, cut to 128 bytes
+}
+
+// SessionInfo describes a live session.
+type SessionInfo struct {
+	ID          string    `json:"id"`
+	Device      string    `json:"device"`
+	Created     time.Time `json:"created"`
+	LastRefresh time.Time `json:"last_refresh"` // equals Created until the first refresh
+	IP          string    `json:"ip"`           // at login or last refresh
+	UserAgent   string    `json:"user_agent"`   // at login or last refresh
 }
 
 // SessionState is the state a token is checked against.
@@ -73,6 +100,7 @@ type Rotation struct {
 	ReuseAfter  time.Duration // the previous generation later than this after the rotation is reuse; ReuseAfter >= Grace
 	TTL         time.Duration // idle lifetime, restarted by a rotation
 	MaxAge      time.Duration // absolute lifetime, counted from the session's creation
+	Client      ClientInfo    // recorded on the session when it rotates
 }
 
 // RotateOutcome is what Rotate decided.

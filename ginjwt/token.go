@@ -171,33 +171,28 @@ type pair struct {
 	accessExpiry, refreshExpiry time.Time
 }
 
-// issuePair issues the tokens of a session at generation gen, as of now.
-func (a *Auth) issuePair(now time.Time, subject, sessionID string, version, gen int64, authTime time.Time, extra []byte) (pair, error) {
+// issuePair issues the tokens of a session as of now. session holds the
+// claims both tokens share: sub, sid, ver, gen, auth_time, roles, scope and
+// ext; the rest is filled in here.
+func (a *Auth) issuePair(now time.Time, session Claims) (pair, error) {
 	p := pair{
 		accessExpiry:  now.Add(a.opts.AccessTTL),
 		refreshExpiry: now.Add(a.opts.RefreshTTL),
 	}
-	if end := authTime.Add(a.opts.SessionMaxAge); p.refreshExpiry.After(end) {
+	if end := time.Unix(session.AuthTime, 0).Add(a.opts.SessionMaxAge); p.refreshExpiry.After(end) {
 		p.refreshExpiry = end
 	}
 	if p.accessExpiry.After(p.refreshExpiry) {
 		p.accessExpiry = p.refreshExpiry
 	}
-	base := Claims{
-		RegisteredClaims: jwt.RegisteredClaims{
-			Issuer:    a.opts.Issuer,
-			Subject:   subject,
-			Audience:  jwt.ClaimStrings{a.opts.Audience},
-			IssuedAt:  jwt.NewNumericDate(now),
-			NotBefore: jwt.NewNumericDate(now),
-		},
-		SessionID:   sessionID,
-		UserVersion: version,
-		Generation:  gen,
-		AuthTime:    authTime.Unix(),
-		Extra:       extra,
+	session.RegisteredClaims = jwt.RegisteredClaims{
+		Issuer:    a.opts.Issuer,
+		Subject:   session.Subject,
+		Audience:  jwt.ClaimStrings{a.opts.Audience},
+		IssuedAt:  jwt.NewNumericDate(now),
+		NotBefore: jwt.NewNumericDate(now),
 	}
-	access, refresh := base, base
+	access, refresh := session, session
 	access.ID, refresh.ID = newID(), newID()
 	access.ExpiresAt = jwt.NewNumericDate(p.accessExpiry)
 	refresh.ExpiresAt = jwt.NewNumericDate(p.refreshExpiry)

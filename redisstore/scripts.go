@@ -27,15 +27,21 @@ end
 `
 
 // createScript: KEYS version, index, session; ARGV random version, session id,
-// now, ttl, device. Returns the user version.
+// now, ttl, device, client IP, user agent, session key prefix. Returns the
+// user version. When the version is missing (lost, evicted), sessions left in
+// the index are dead and are removed.
 var createScript = redis.NewScript(extendTTL + `
 local version = redis.call('GET', KEYS[1])
 if not version then
   version = ARGV[1]
   redis.call('SET', KEYS[1], version)
+  for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+    redis.call('DEL', ARGV[8] .. id)
+  end
+  redis.call('DEL', KEYS[2])
 end
 local now, ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
-redis.call('HSET', KEYS[3], 'g', 1, 'r', 0, 'c', ARGV[3], 'd', ARGV[5])
+redis.call('HSET', KEYS[3], 'g', 1, 'r', 0, 'c', ARGV[3], 'd', ARGV[5], 'i', ARGV[6], 'a', ARGV[7])
 redis.call('PEXPIRE', KEYS[3], ttl)
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 redis.call('ZADD', KEYS[2], now + ttl, ARGV[2])
@@ -50,7 +56,8 @@ return {redis.call('GET', KEYS[1]), redis.call('HGET', KEYS[2], 'g')}
 `)
 
 // rotateScript: KEYS version, index, session; ARGV version, generation, now,
-// grace, reuse-after, ttl, max age, session id. Returns {outcome, generation}.
+// grace, reuse-after, ttl, max age, session id, client IP, user agent.
+// Returns {outcome, generation}.
 var rotateScript = redis.NewScript(extendTTL + `
 local version = redis.call('GET', KEYS[1])
 local s = redis.call('HMGET', KEYS[3], 'g', 'r', 'c')
@@ -68,7 +75,7 @@ end
 if gen == g then
   g = g + 1
   if ttl > left then ttl = left end
-  redis.call('HSET', KEYS[3], 'g', g, 'r', ARGV[3])
+  redis.call('HSET', KEYS[3], 'g', g, 'r', ARGV[3], 'i', ARGV[9], 'a', ARGV[10])
   redis.call('PEXPIRE', KEYS[3], ttl)
   redis.call('ZADD', KEYS[2], now + ttl, ARGV[8])
   extend(KEYS[1], ttl)
@@ -106,4 +113,39 @@ for _, id in ipairs(ids) do
 end
 redis.call('DEL', KEYS[2])
 return #ids
+`)
+
+// revokeOthersScript: KEYS index; ARGV session key prefix, id to keep.
+// Deletes every indexed session but one.
+var revokeOthersScript = redis.NewScript(`
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  if id ~= ARGV[2] then
+    redis.call('DEL', ARGV[1] .. id)
+    redis.call('ZREM', KEYS[1], id)
+  end
+end
+return 0
+`)
+
+// sessionsScript: KEYS version, index; ARGV session key prefix. Returns
+// id, created, last rotation, device, IP, user agent for each live session,
+// flattened, and drops index entries whose session is gone. Without a user
+// version no session is alive.
+var sessionsScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return {}
+end
+local out = {}
+for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+  local f = redis.call('HMGET', ARGV[1] .. id, 'c', 'r', 'd', 'i', 'a')
+  if f[1] then
+    table.insert(out, id)
+    for i = 1, 5 do
+      table.insert(out, f[i] or '')
+    end
+  else
+    redis.call('ZREM', KEYS[2], id)
+  end
+end
+return out
 `)

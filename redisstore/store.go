@@ -16,6 +16,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -145,6 +146,7 @@ func (s *Store) CreateSession(ctx context.Context, subject string, ns ginjwt.New
 	v, err := s.run(ctx, createScript,
 		[]string{k.version, k.index, k.session(ns.ID)},
 		randomVersion(), ns.ID, ns.Created.UnixMilli(), ttl.Milliseconds(), ns.Device,
+		ns.Client.IP, ns.Client.UserAgent, k.sessionPrefix,
 	).Text()
 	if err != nil {
 		return 0, fmt.Errorf("redisstore: create session: %w", err)
@@ -187,6 +189,7 @@ func (s *Store) Rotate(ctx context.Context, subject, sessionID string, r ginjwt.
 		[]string{k.version, k.index, k.session(sessionID)},
 		r.UserVersion, r.Generation, r.Now.UnixMilli(), r.Grace.Milliseconds(),
 		r.ReuseAfter.Milliseconds(), r.TTL.Milliseconds(), r.MaxAge.Milliseconds(), sessionID,
+		r.Client.IP, r.Client.UserAgent,
 	).Int64Slice()
 	if err != nil {
 		return ginjwt.RotateResult{}, fmt.Errorf("redisstore: rotate: %w", err)
@@ -220,6 +223,47 @@ func (s *Store) DeleteSession(ctx context.Context, subject, sessionID string) er
 		return fmt.Errorf("redisstore: delete session: %w", err)
 	}
 	return nil
+}
+
+// RevokeOtherSessions implements ginjwt.Store.
+func (s *Store) RevokeOtherSessions(ctx context.Context, subject, keepID string) error {
+	k := s.keysFor(subject)
+	if err := s.run(ctx, revokeOthersScript, []string{k.index}, k.sessionPrefix, keepID).Err(); err != nil {
+		return fmt.Errorf("redisstore: revoke other sessions: %w", err)
+	}
+	return nil
+}
+
+// Sessions implements ginjwt.Store.
+func (s *Store) Sessions(ctx context.Context, subject string) ([]ginjwt.SessionInfo, error) {
+	k := s.keysFor(subject)
+	vals, err := s.run(ctx, sessionsScript, []string{k.version, k.index}, k.sessionPrefix).StringSlice()
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: sessions: %w", err)
+	}
+	const fields = 6
+	if len(vals)%fields != 0 {
+		return nil, fmt.Errorf("redisstore: sessions: unexpected reply of %d values", len(vals))
+	}
+	list := make([]ginjwt.SessionInfo, 0, len(vals)/fields)
+	for i := 0; i < len(vals); i += fields {
+		created, err1 := strconv.ParseInt(vals[i+1], 10, 64)
+		rotated, err2 := strconv.ParseInt(vals[i+2], 10, 64)
+		if err := errors.Join(err1, err2); err != nil {
+			return nil, fmt.Errorf("redisstore: sessions: %w", err)
+		}
+		info := ginjwt.SessionInfo{
+			ID:          vals[i],
+			Created:     time.UnixMilli(created),
+			LastRefresh: time.UnixMilli(max(created, rotated)),
+			Device:      vals[i+3],
+			IP:          vals[i+4],
+			UserAgent:   vals[i+5],
+		}
+		list = append(list, info)
+	}
+	slices.SortFunc(list, func(a, b ginjwt.SessionInfo) int { return a.Created.Compare(b.Created) })
+	return list, nil
 }
 
 // RevokeUser implements ginjwt.Store.

@@ -70,6 +70,8 @@ func Run(t *testing.T, newStore func(t *testing.T) ginjwt.Store) {
 		{"Rotate/session past max age expires", testRotateExpired},
 		{"Rotate/rules apply in the documented order", testRotateOrder},
 		{"DeleteSession", testDeleteSession},
+		{"RevokeOtherSessions", testRevokeOthers},
+		{"Sessions/lists live sessions with their metadata", testSessions},
 		{"RevokeUser", testRevokeUser},
 		{"RevokeUser/unknown subject", testRevokeUnknown},
 		{"Subjects/awkward bytes stay separate", testAwkwardSubjects},
@@ -841,5 +843,75 @@ func testConcurrentSessions(t *testing.T, newStore func(t *testing.T) ginjwt.Sto
 	}
 	for _, s := range sessions {
 		f.alive("session after concurrent rotations", s)
+	}
+}
+
+func testRevokeOthers(t *testing.T, newStore func(t *testing.T) ginjwt.Store) {
+	f := newFixture(t, newStore)
+	keep, a, b := f.create("alice", base), f.create("alice", base), f.create("alice", base)
+	bob := f.create("bob", base)
+	if err := f.s.RevokeOtherSessions(t.Context(), "alice", keep.id); err != nil {
+		t.Fatalf("RevokeOtherSessions: %v", err)
+	}
+	f.alive("kept session", keep)
+	f.gone("other session", a)
+	f.gone("third session", b)
+	f.alive("another subject", bob)
+	list, err := f.s.Sessions(t.Context(), "alice")
+	if err != nil || len(list) != 1 || list[0].ID != keep.id {
+		t.Fatalf("Sessions after RevokeOtherSessions = %+v, %v; want only the kept one", list, err)
+	}
+	if err := f.s.RevokeOtherSessions(t.Context(), "nobody", keep.id); err != nil {
+		t.Fatalf("RevokeOtherSessions of an unknown subject = %v, want nil", err)
+	}
+}
+
+func testSessions(t *testing.T, newStore func(t *testing.T) ginjwt.Store) {
+	f := newFixture(t, newStore)
+	ctx := t.Context()
+	if list, err := f.s.Sessions(ctx, "alice"); err != nil || len(list) != 0 {
+		t.Fatalf("Sessions of an unknown subject = %+v, %v; want empty, nil", list, err)
+	}
+	phoneClient := ginjwt.ClientInfo{IP: "192.0.2.7", UserAgent: "phone-app/1.0"}
+	phone := f.createWith("alice", ginjwt.NewSession{ID: sessionID(), Device: "phone", Created: base, TTL: ttl, MaxAge: maxAge, Client: phoneClient})
+	laptop := f.createWith("alice", ginjwt.NewSession{ID: sessionID(), Device: "laptop", Created: base.Add(time.Minute), TTL: ttl, MaxAge: maxAge,
+		Client: ginjwt.ClientInfo{IP: "2001:db8::1", UserAgent: "browser"}})
+	tablet := f.create("alice", base.Add(2*time.Minute))
+	f.create("bob", base)
+
+	r := defaultPolicy.rotation(phone, base.Add(3*time.Minute))
+	r.Client = ginjwt.ClientInfo{IP: "198.51.100.9", UserAgent: "phone-app/1.1"}
+	if res, err := f.s.Rotate(ctx, phone.subject, phone.id, r); err != nil || res.Outcome != ginjwt.Rotated {
+		t.Fatalf("Rotate = %+v, %v", res, err)
+	}
+	if err := f.s.DeleteSession(ctx, "alice", tablet.id); err != nil {
+		t.Fatal(err)
+	}
+
+	list, err := f.s.Sessions(ctx, "alice")
+	if err != nil {
+		t.Fatalf("Sessions: %v", err)
+	}
+	want := []ginjwt.SessionInfo{
+		{ID: phone.id, Device: "phone", Created: base, LastRefresh: base.Add(3 * time.Minute), IP: "198.51.100.9", UserAgent: "phone-app/1.1"},
+		{ID: laptop.id, Device: "laptop", Created: base.Add(time.Minute), LastRefresh: base.Add(time.Minute), IP: "2001:db8::1", UserAgent: "browser"},
+	}
+	if len(list) != len(want) {
+		t.Fatalf("Sessions = %+v, want %+v", list, want)
+	}
+	for i := range want {
+		g, w := list[i], want[i]
+		if g.ID != w.ID || g.Device != w.Device || !g.Created.Equal(w.Created) || !g.LastRefresh.Equal(w.LastRefresh) || g.IP != w.IP || g.UserAgent != w.UserAgent {
+			t.Errorf("Sessions[%d] = %+v, want %+v", i, g, w)
+		}
+	}
+	if err := f.s.RevokeUser(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if list, err := f.s.Sessions(ctx, "alice"); err != nil || len(list) != 0 {
+		t.Fatalf("Sessions after RevokeUser = %+v, %v; want empty", list, err)
+	}
+	if list, err := f.s.Sessions(ctx, "bob"); err != nil || len(list) != 1 {
+		t.Fatalf("Sessions of another subject = %+v, %v; want its one session", list, err)
 	}
 }

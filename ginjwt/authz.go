@@ -1,0 +1,46 @@
+package ginjwt
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+)
+
+// Requirement is an authorization rule the guard checks after it verified a
+// token; a request that fails one answers 403 insufficient_scope. Pass them
+// to Middleware.
+type Requirement func(*Claims) bool
+
+// RequireRole passes tokens that carry at least one of roles.
+func RequireRole(roles ...string) Requirement {
+	return func(c *Claims) bool {
+		return slices.ContainsFunc(roles, func(r string) bool { return slices.Contains(c.Roles, r) })
+	}
+}
+
+// RequireScope passes tokens that carry every one of scopes.
+func RequireScope(scopes ...string) Requirement {
+	return func(c *Claims) bool {
+		granted := strings.Fields(c.Scope)
+		for _, s := range scopes {
+			if !slices.Contains(granted, s) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// Extra decodes the application's claims of the request's verified token
+// (Identity.Extra at login) into a T. It fails when the guard did not run or
+// the claims do not decode into a T.
+func Extra[T any](c *gin.Context) (T, error) {
+	var v T
+	claims, ok := ClaimsFromContext(c)
+	if !ok {
+		return v, ErrTokenMissing
+	}
+	err := claims.DecodeExtra(&v)
+	return v, err
+}
