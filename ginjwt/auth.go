@@ -8,10 +8,13 @@ import (
 // Auth issues, checks and revokes tokens. Create one with New and share it:
 // it is safe for concurrent use.
 type Auth struct {
-	opts    Options
-	keys    *keyring
-	access  *verifier // guard: every claim checked
-	refresh *verifier // refresh: every claim checked
+	opts       Options
+	cookies    *CookieOptions // nil without the cookie transport
+	lookup     []TokenSource
+	csrfHeader string
+	keys       *keyring
+	access     *verifier // guard: every claim checked
+	refresh    *verifier // refresh: every claim checked
 	// logout verifiers check signature, type, iss and aud but not time: an
 	// expired token of a session may still end it.
 	logoutAccess  *verifier
@@ -52,8 +55,27 @@ func New(o Options) (*Auth, error) {
 		return nil, err
 	}
 	o.Keys = append([]Key(nil), o.Keys...)
+	var cookies *CookieOptions
+	csrfHeader := defaultCSRFHeader
+	if o.Cookies != nil {
+		c, err := o.Cookies.withDefaults()
+		if err != nil {
+			return nil, err
+		}
+		cookies, csrfHeader = &c, c.CSRFHeader
+	}
+	lookup := o.TokenLookup
+	if len(lookup) == 0 {
+		lookup = []TokenSource{FromHeader}
+		if cookies != nil {
+			lookup = append(lookup, FromCookie(cookies.AccessName))
+		}
+	}
 	return &Auth{
 		opts:          o,
+		cookies:       cookies,
+		lookup:        lookup,
+		csrfHeader:    csrfHeader,
 		keys:          keys,
 		access:        newVerifier(accessKind, keys, &o, true),
 		refresh:       newVerifier(refreshKind, keys, &o, true),

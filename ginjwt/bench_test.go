@@ -23,8 +23,7 @@ type benchApp struct {
 }
 
 func newBenchApp(b *testing.B, backend redistest.Backend) *benchApp {
-	client := redis.NewClient(&redis.Options{Addr: backend.Addr, ContextTimeoutEnabled: true})
-	b.Cleanup(func() { _ = client.Close() })
+	client := backend.ClientWith(b, &redis.UniversalOptions{ContextTimeoutEnabled: true})
 	store, err := redisstore.New(client, redisstore.WithPrefix(redistest.Prefix(b, backend)))
 	if err != nil {
 		b.Fatal(err)

@@ -24,6 +24,7 @@ var (
 	ErrInvalidCredentials = errors.New("ginjwt: invalid credentials")
 	ErrInsufficientScope  = errors.New("ginjwt: insufficient scope")
 	ErrSessionNotFound    = errors.New("ginjwt: session not found")
+	ErrCSRF               = errors.New("ginjwt: CSRF check failed")
 	ErrBadRequest         = errors.New("ginjwt: bad request")
 	ErrStoreUnavailable   = errors.New("ginjwt: store unavailable")
 	ErrServer             = errors.New("ginjwt: server error")
@@ -54,6 +55,7 @@ var errorTable = []errorInfo{
 	{ErrSessionExpired, http.StatusUnauthorized, "session_expired", "The session has reached its maximum age; log in again."},
 	{ErrInvalidCredentials, http.StatusUnauthorized, "invalid_credentials", "The credentials are not valid."},
 	{ErrInsufficientScope, http.StatusForbidden, "insufficient_scope", "The token does not grant access to this resource."},
+	{ErrCSRF, http.StatusForbidden, "csrf_failed", "The request lacks a valid CSRF token."},
 	{ErrSessionNotFound, http.StatusNotFound, "session_not_found", "No such session."},
 	{ErrBadRequest, http.StatusBadRequest, "bad_request", "The request is malformed."},
 	{ErrStoreUnavailable, http.StatusServiceUnavailable, "store_unavailable", "The session store is unavailable; try again shortly."},

@@ -37,12 +37,15 @@ func (a *Auth) Middleware(requirements ...Requirement) gin.HandlerFunc {
 
 // verifyRequest runs the guard's checks on the request's access token.
 func (a *Auth) verifyRequest(c *gin.Context) (*Claims, error) {
-	raw := TokenFromHeader(c)
+	raw, ambient := lookupToken(c, a.lookup)
 	if raw == "" {
 		return nil, ErrTokenMissing
 	}
 	claims, err := a.access.verify(raw)
 	if err != nil {
+		return nil, err
+	}
+	if err := a.checkCSRF(c, ambient, claims.SessionID); err != nil {
 		return nil, err
 	}
 	if err := a.checkSession(c.Request.Context(), claims); err != nil {

@@ -15,12 +15,15 @@ import (
 )
 
 // TokenResponse is the body of a successful login or refresh (RFC 6749 §5.1).
+// With the cookie transport the tokens are in cookies instead, and the body
+// carries the CSRF token.
 type TokenResponse struct {
-	AccessToken      string `json:"access_token"`
+	AccessToken      string `json:"access_token,omitempty"`
 	TokenType        string `json:"token_type"`
 	ExpiresIn        int64  `json:"expires_in"`
-	RefreshToken     string `json:"refresh_token"`
+	RefreshToken     string `json:"refresh_token,omitempty"`
 	RefreshExpiresIn int64  `json:"refresh_expires_in"`
+	CSRFToken        string `json:"csrf_token,omitempty"`
 }
 
 // Lengths kept of client-supplied labels.
@@ -130,13 +133,21 @@ func (a *Auth) RefreshHandler() gin.HandlerFunc {
 			a.fail(c, fmt.Errorf("%w: grant_type must be refresh_token", ErrBadRequest))
 			return
 		}
-		if req.RefreshToken == "" {
+		raw, ambient := req.RefreshToken, false
+		if raw == "" {
+			raw, ambient = a.refreshCookie(c)
+		}
+		if raw == "" {
 			a.fail(c, fmt.Errorf("%w: refresh_token is missing", ErrBadRequest))
 			return
 		}
-		claims, err := a.refresh.verify(req.RefreshToken)
+		claims, err := a.refresh.verify(raw)
 		if err != nil {
-			a.fail(c, a.refreshError(req.RefreshToken, err))
+			a.fail(c, a.refreshError(raw, err))
+			return
+		}
+		if err := a.checkCSRF(c, ambient, claims.SessionID); err != nil {
+			a.fail(c, err)
 			return
 		}
 		now := a.opts.Now()
@@ -208,16 +219,28 @@ func (a *Auth) respondPair(c *gin.Context, now time.Time, session Claims) bool {
 		a.fail(c, err)
 		return false
 	}
-	c.Header("Cache-Control", "no-store")
-	c.Header("Pragma", "no-cache")
-	c.JSON(http.StatusOK, TokenResponse{
-		AccessToken:      p.access,
+	res := TokenResponse{
 		TokenType:        "Bearer",
 		ExpiresIn:        int64(p.accessExpiry.Sub(now) / time.Second),
-		RefreshToken:     p.refresh,
 		RefreshExpiresIn: int64(p.refreshExpiry.Sub(now) / time.Second),
-	})
+	}
+	if a.cookies != nil {
+		res.CSRFToken = a.setTokenCookies(c, p, session.SessionID, now)
+	} else {
+		res.AccessToken, res.RefreshToken = p.access, p.refresh
+	}
+	c.Header("Cache-Control", "no-store")
+	c.Header("Pragma", "no-cache")
+	c.JSON(http.StatusOK, res)
 	return true
+}
+
+// refreshCookie returns the refresh token of the cookie transport, if any.
+func (a *Auth) refreshCookie(c *gin.Context) (string, bool) {
+	if a.cookies == nil {
+		return "", false
+	}
+	return FromCookie(a.cookies.RefreshName)(c)
 }
 
 // clientInfo reads the informational client details of a request.

@@ -56,7 +56,7 @@ type app struct {
 	auth   *ginjwt.Auth
 	clock  *clock
 	srv    *httptest.Server
-	client *redis.Client
+	client redis.UniversalClient
 	prefix string
 	events *eventLog
 }
@@ -82,8 +82,8 @@ func (l *eventLog) take() []ginjwt.Event {
 	return e
 }
 
-// forEachBackend runs f against miniredis and, when REDIS_ADDR is set, the
-// real Redis.
+// forEachBackend runs f against miniredis and, when REDIS_ADDR or
+// REDIS_CLUSTER_ADDRS is set, the real Redis or Redis Cluster.
 func forEachBackend(t *testing.T, f func(t *testing.T, b redistest.Backend)) {
 	for _, b := range redistest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) { f(t, b) })
@@ -92,13 +92,13 @@ func forEachBackend(t *testing.T, f func(t *testing.T, b redistest.Backend)) {
 
 // newApp starts an app on b; tune may change the options before New.
 func newApp(t *testing.T, b redistest.Backend, tune func(*ginjwt.Options)) *app {
-	return newAppAt(t, b.Addr, redistest.Prefix(t, b), tune)
+	return newAppAt(t, b, redistest.Prefix(t, b), tune)
 }
 
-func newAppAt(t *testing.T, addr, prefix string, tune func(*ginjwt.Options)) *app {
+// newAppAt starts an app on b under prefix; a cluster gets a ClusterClient.
+func newAppAt(t *testing.T, b redistest.Backend, prefix string, tune func(*ginjwt.Options)) *app {
 	t.Helper()
-	client := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, ContextTimeoutEnabled: true})
-	t.Cleanup(func() { _ = client.Close() })
+	client := b.ClientWith(t, &redis.UniversalOptions{MaxRetries: -1, ContextTimeoutEnabled: true})
 	store, err := redisstore.New(client, redisstore.WithPrefix(prefix), redisstore.WithTimeout(500*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)

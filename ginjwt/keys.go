@@ -1,8 +1,14 @@
 package ginjwt
 
 import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/hkdf"
+	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
 	"fmt"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -11,60 +17,82 @@ import (
 // MinHMACKeySize is the shortest HMAC secret New accepts, in bytes.
 const MinHMACKeySize = 32
 
-// Key is a signing key with its pinned algorithm. A token is only ever
-// verified with the algorithm of the key its "kid" names, so "alg": "none"
-// and algorithm confusion cannot happen.
+// MinRSAKeyBits is the smallest RSA modulus New accepts.
+const MinRSAKeyBits = 2048
+
+// Key is a signing or verification key with its pinned algorithm. A token is
+// only ever verified with the algorithm of the key its "kid" names, so
+// "alg": "none" and algorithm confusion (an RSA public key used as an HMAC
+// secret) cannot happen.
+//
+// An HMAC key has a Secret. An asymmetric key has a Private key, which signs
+// and verifies, or only a Public key, which verifies access tokens (a retired
+// key during rotation; see the README's rotation recipe). Refresh tokens are
+// only ever read by this package: they are signed with an HMAC key derived
+// (HKDF-SHA256) from the Secret or the Private key, never with the key
+// itself, so they can never pass as access tokens.
 type Key struct {
-	// ID is the "kid" header of tokens signed with the key. Optional with a
-	// single key; required and unique when several keys are configured.
+	// ID is the "kid" header of tokens signed with the key, and its "kid" in
+	// the JWKS. Optional with a single key; required and unique when several
+	// keys are configured.
 	ID string
-	// Algorithm is "HS256", "HS384" or "HS512".
+	// Algorithm is one of HS256, HS384, HS512, RS256, RS384, RS512, PS256,
+	// PS384, PS512, ES256, ES384, ES512 or EdDSA (Ed25519).
 	Algorithm string
 	// Secret is the HMAC secret: at least 32 random bytes.
 	Secret []byte
+	// Private is an *rsa.PrivateKey (at least 2048 bits), an
+	// *ecdsa.PrivateKey on the algorithm's curve, or an ed25519.PrivateKey.
+	Private crypto.Signer
+	// Public is the matching public key, for a verification-only key.
+	// Derived from Private when that is set.
+	Public crypto.PublicKey
 }
 
 // HS256 returns an HS256 key for secret with no key id.
 func HS256(secret []byte) Key { return Key{Algorithm: "HS256", Secret: secret} }
 
-// signingKey is a validated Key ready for use. Access tokens are signed with
-// the configured secret; refresh tokens with a key derived from it (HKDF), so
-// a service that shares the secret to verify access tokens can still never
-// mint or accept refresh tokens as access tokens.
+// jwtKey is what golang-jwt needs to sign and verify one kind of token.
+type jwtKey struct {
+	method jwt.SigningMethod
+	sign   any // nil when the key cannot sign
+	verify any // nil when the key cannot verify this kind of token
+}
+
+// signingKey is a validated Key ready for use.
 type signingKey struct {
 	id      string
-	method  jwt.SigningMethod
-	access  []byte
-	refresh []byte
+	access  jwtKey
+	refresh jwtKey
+	csrf    []byte           // HMAC key of CSRF tokens; nil for verify-only keys
+	public  crypto.PublicKey // served in the JWKS; nil for HMAC keys
 }
 
 // keyring holds the configured keys: the first signs, all verify.
 type keyring struct {
-	signer *signingKey
-	byID   map[string]*signingKey
-	algs   []string
+	signer      *signingKey
+	all         []*signingKey
+	byID        map[string]*signingKey
+	accessAlgs  []string
+	refreshAlgs []string
 }
 
-var hmacMethods = map[string]jwt.SigningMethod{
-	"HS256": jwt.SigningMethodHS256,
-	"HS384": jwt.SigningMethodHS384,
-	"HS512": jwt.SigningMethodHS512,
-}
+// Info strings of the HKDF derivations.
+const (
+	refreshKeyInfo = "jwtguard refresh token v1"
+	csrfKeyInfo    = "jwtguard csrf token v1"
+)
 
-// newKeyring validates keys and derives the refresh-token keys.
+// newKeyring validates keys and derives the refresh and CSRF keys.
 func newKeyring(keys []Key) (*keyring, error) {
 	if len(keys) == 0 {
 		return nil, fmt.Errorf("%w: Options.Keys is empty; configure at least one key", ErrInvalidOptions)
 	}
 	kr := &keyring{byID: make(map[string]*signingKey, len(keys))}
-	seenAlg := map[string]bool{}
 	for i, k := range keys {
-		method, ok := hmacMethods[k.Algorithm]
-		if !ok {
-			return nil, fmt.Errorf("%w: Options.Keys[%d].Algorithm %q is not supported (use HS256, HS384 or HS512)", ErrInvalidOptions, i, k.Algorithm)
-		}
-		if len(k.Secret) < MinHMACKeySize {
-			return nil, fmt.Errorf("%w: Options.Keys[%d].Secret is %d bytes; HMAC secrets need at least %d random bytes", ErrInvalidOptions, i, len(k.Secret), MinHMACKeySize)
+		sk, err := newSigningKey(k)
+		if err != nil {
+			return nil, fmt.Errorf("%w: Options.Keys[%d]%s", ErrInvalidOptions, i, err)
 		}
 		if len(keys) > 1 && k.ID == "" {
 			return nil, fmt.Errorf("%w: Options.Keys[%d].ID is empty; every key needs an ID when several are configured", ErrInvalidOptions, i)
@@ -72,26 +100,127 @@ func newKeyring(keys []Key) (*keyring, error) {
 		if _, dup := kr.byID[k.ID]; dup {
 			return nil, fmt.Errorf("%w: Options.Keys[%d].ID %q is used twice", ErrInvalidOptions, i, k.ID)
 		}
-		refresh, err := hkdf.Key(sha256.New, k.Secret, nil, "jwtguard refresh token v1", len(k.Secret))
-		if err != nil {
-			return nil, fmt.Errorf("%w: Options.Keys[%d]: deriving the refresh key: %w", ErrInvalidOptions, i, err)
-		}
-		sk := &signingKey{
-			id:      k.ID,
-			method:  method,
-			access:  append([]byte(nil), k.Secret...),
-			refresh: refresh,
+		if i == 0 && sk.access.sign == nil {
+			return nil, fmt.Errorf("%w: Options.Keys[0] cannot sign: the current key needs a Secret or a Private key", ErrInvalidOptions)
 		}
 		kr.byID[k.ID] = sk
-		if i == 0 {
-			kr.signer = sk
-		}
-		if !seenAlg[k.Algorithm] {
-			seenAlg[k.Algorithm] = true
-			kr.algs = append(kr.algs, k.Algorithm)
+		kr.all = append(kr.all, sk)
+		kr.accessAlgs = appendNew(kr.accessAlgs, sk.access.method.Alg())
+		if sk.refresh.method != nil {
+			kr.refreshAlgs = appendNew(kr.refreshAlgs, sk.refresh.method.Alg())
 		}
 	}
+	kr.signer = kr.all[0]
 	return kr, nil
+}
+
+// newSigningKey checks one Key. Errors start with the field at fault, to
+// follow "Options.Keys[i]".
+func newSigningKey(k Key) (*signingKey, error) {
+	method := jwt.GetSigningMethod(k.Algorithm)
+	if method == nil || k.Algorithm == jwt.SigningMethodNone.Alg() {
+		return nil, fmt.Errorf(".Algorithm %q is not supported", k.Algorithm)
+	}
+	sk := &signingKey{id: k.ID}
+	if _, isHMAC := method.(*jwt.SigningMethodHMAC); isHMAC {
+		if k.Private != nil || k.Public != nil {
+			return nil, fmt.Errorf(": %s takes a Secret, not a Private or Public key", k.Algorithm)
+		}
+		if len(k.Secret) < MinHMACKeySize {
+			return nil, fmt.Errorf(".Secret is %d bytes; HMAC secrets need at least %d random bytes", len(k.Secret), MinHMACKeySize)
+		}
+		secret := append([]byte(nil), k.Secret...)
+		sk.access = jwtKey{method: method, sign: secret, verify: secret}
+		return sk, sk.derive(method, secret)
+	}
+	if len(k.Secret) > 0 {
+		return nil, fmt.Errorf(": %s takes a Private or Public key, not a Secret", k.Algorithm)
+	}
+	public := k.Public
+	if k.Private != nil {
+		derived := k.Private.Public()
+		if public != nil && !samePublicKey(public, derived) {
+			return nil, fmt.Errorf(".Public does not match .Private")
+		}
+		public = derived
+	}
+	if public == nil {
+		return nil, fmt.Errorf(": %s needs a Private or a Public key", k.Algorithm)
+	}
+	if err := checkKeyType(k.Algorithm, public); err != nil {
+		return nil, err
+	}
+	sk.public = public
+	sk.access = jwtKey{method: method, verify: public}
+	if k.Private == nil {
+		return sk, nil // verify-only: access tokens only
+	}
+	sk.access.sign = k.Private
+	der, err := x509.MarshalPKCS8PrivateKey(k.Private)
+	if err != nil {
+		return nil, fmt.Errorf(".Private: %w", err)
+	}
+	return sk, sk.derive(jwt.SigningMethodHS256, der)
+}
+
+// derive sets the refresh and CSRF keys of sk from secret material.
+func (sk *signingKey) derive(refreshMethod jwt.SigningMethod, material []byte) error {
+	size := max(len(material), MinHMACKeySize)
+	if size > 64 {
+		size = 64
+	}
+	refresh, err := hkdf.Key(sha256.New, material, nil, refreshKeyInfo, size)
+	if err != nil {
+		return fmt.Errorf(": deriving the refresh key: %w", err)
+	}
+	csrf, err := hkdf.Key(sha256.New, material, nil, csrfKeyInfo, 32)
+	if err != nil {
+		return fmt.Errorf(": deriving the CSRF key: %w", err)
+	}
+	sk.refresh = jwtKey{method: refreshMethod, sign: refresh, verify: refresh}
+	sk.csrf = csrf
+	return nil
+}
+
+// checkKeyType pins the key type and size each algorithm allows.
+func checkKeyType(alg string, public crypto.PublicKey) error {
+	switch alg {
+	case "RS256", "RS384", "RS512", "PS256", "PS384", "PS512":
+		k, ok := public.(*rsa.PublicKey)
+		if !ok {
+			return fmt.Errorf(": %s needs an RSA key, not %T", alg, public)
+		}
+		if k.N.BitLen() < MinRSAKeyBits {
+			return fmt.Errorf(": RSA key is %d bits; at least %d are needed", k.N.BitLen(), MinRSAKeyBits)
+		}
+	case "ES256", "ES384", "ES512":
+		curves := map[string]elliptic.Curve{"ES256": elliptic.P256(), "ES384": elliptic.P384(), "ES512": elliptic.P521()}
+		k, ok := public.(*ecdsa.PublicKey)
+		if !ok || k.Curve != curves[alg] {
+			return fmt.Errorf(": %s needs an ECDSA key on %s", alg, curves[alg].Params().Name)
+		}
+	case "EdDSA":
+		if _, ok := public.(ed25519.PublicKey); !ok {
+			return fmt.Errorf(": EdDSA needs an Ed25519 key, not %T", public)
+		}
+	default:
+		return fmt.Errorf(".Algorithm %q is not supported", alg)
+	}
+	return nil
+}
+
+func samePublicKey(a, b crypto.PublicKey) bool {
+	k, ok := a.(interface{ Equal(crypto.PublicKey) bool })
+	return ok && k.Equal(b)
+}
+
+func appendNew(list []string, s string) []string {
+	for _, v := range list {
+		if v == s {
+			return list
+		}
+	}
+	return append(list, s)
 }
 
 // lookup returns the key a token header names. kid is only ever a map key.

@@ -42,10 +42,10 @@ func TestKeyRotation(t *testing.T) {
 	oldKey := ginjwt.Key{ID: "2026-10", Algorithm: "HS256", Secret: testSecret}
 	newKey := ginjwt.Key{ID: "2026-11", Algorithm: "HS512", Secret: append([]byte("new"), testSecret...)}
 
-	before := newAppAt(t, b.Addr, prefix, func(o *ginjwt.Options) { o.Keys = []ginjwt.Key{oldKey} })
+	before := newAppAt(t, b, prefix, func(o *ginjwt.Options) { o.Keys = []ginjwt.Key{oldKey} })
 	old := before.login("alice")
 
-	after := newAppAt(t, b.Addr, prefix, func(o *ginjwt.Options) { o.Keys = []ginjwt.Key{newKey, oldKey} })
+	after := newAppAt(t, b, prefix, func(o *ginjwt.Options) { o.Keys = []ginjwt.Key{newKey, oldKey} })
 	expect(t, "old-key access token on the new app", after.me(old.AccessToken), http.StatusOK, "")
 	next := after.refresh(old.RefreshToken).tokens(t)
 	if h := unverifiedHeader(t, next.AccessToken); h["kid"] != "2026-11" || h["alg"] != "HS512" {
@@ -53,7 +53,7 @@ func TestKeyRotation(t *testing.T) {
 	}
 	expect(t, "new-key access token", after.me(next.AccessToken), http.StatusOK, "")
 
-	dropped := newAppAt(t, b.Addr, prefix, func(o *ginjwt.Options) { o.Keys = []ginjwt.Key{newKey} })
+	dropped := newAppAt(t, b, prefix, func(o *ginjwt.Options) { o.Keys = []ginjwt.Key{newKey} })
 	expect(t, "old-key token once the key is dropped", dropped.me(old.AccessToken), http.StatusUnauthorized, "token_invalid")
 }
 

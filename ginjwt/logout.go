@@ -35,16 +35,21 @@ func (a *Auth) LogoutHandler() gin.HandlerFunc {
 		if scope == "" {
 			scope = c.DefaultQuery("scope", ScopeLocal)
 		}
-		access := TokenFromHeader(c)
-		if access == "" && req.RefreshToken == "" {
+		access, accessAmbient := lookupToken(c, a.lookup)
+		refresh, refreshAmbient := req.RefreshToken, false
+		if refresh == "" {
+			refresh, refreshAmbient = a.refreshCookie(c)
+		}
+		if access == "" && refresh == "" {
 			a.fail(c, ErrTokenMissing)
 			return
 		}
+		creds := logoutCredentials{access, refresh, accessAmbient, refreshAmbient}
 		switch scope {
 		case ScopeLocal:
-			err = a.logoutLocal(c, access, req.RefreshToken)
+			err = a.logoutLocal(c, creds)
 		case ScopeOthers, ScopeGlobal:
-			err = a.logoutWide(c, scope, access, req.RefreshToken)
+			err = a.logoutWide(c, scope, creds)
 		default:
 			err = fmt.Errorf("%w: unsupported logout scope", ErrBadRequest)
 		}
@@ -52,24 +57,40 @@ func (a *Auth) LogoutHandler() gin.HandlerFunc {
 			a.fail(c, err)
 			return
 		}
+		if a.cookies != nil {
+			a.clearTokenCookies(c)
+		}
 		c.Header("Cache-Control", "no-store")
 		c.Status(http.StatusNoContent)
 	}
 }
 
+// logoutCredentials are the tokens a logout request carries, and whether
+// each came from a cookie.
+type logoutCredentials struct {
+	access, refresh               string
+	accessAmbient, refreshAmbient bool
+}
+
 // logoutLocal ends the sessions of the given tokens, which may be expired.
-func (a *Auth) logoutLocal(c *gin.Context, access, refresh string) error {
+func (a *Auth) logoutLocal(c *gin.Context, creds logoutCredentials) error {
 	var sessions []*Claims
-	if access != "" {
-		claims, err := a.logoutAccess.verify(access)
+	if creds.access != "" {
+		claims, err := a.logoutAccess.verify(creds.access)
 		if err != nil {
+			return err
+		}
+		if err := a.checkCSRF(c, creds.accessAmbient, claims.SessionID); err != nil {
 			return err
 		}
 		sessions = append(sessions, claims)
 	}
-	if refresh != "" {
-		claims, err := a.logoutRefresh.verify(refresh)
+	if creds.refresh != "" {
+		claims, err := a.logoutRefresh.verify(creds.refresh)
 		if err != nil {
+			return err
+		}
+		if err := a.checkCSRF(c, creds.refreshAmbient, claims.SessionID); err != nil {
 			return err
 		}
 		if len(sessions) == 0 || claims.Subject != sessions[0].Subject || claims.SessionID != sessions[0].SessionID {
@@ -87,14 +108,16 @@ func (a *Auth) logoutLocal(c *gin.Context, access, refresh string) error {
 
 // logoutWide ends the other sessions, or all sessions, of the user of a
 // token that passes every check. The access token is used when both are sent.
-func (a *Auth) logoutWide(c *gin.Context, scope, access, refresh string) error {
-	v := a.access
-	raw := access
+func (a *Auth) logoutWide(c *gin.Context, scope string, creds logoutCredentials) error {
+	v, raw, ambient := a.access, creds.access, creds.accessAmbient
 	if raw == "" {
-		v, raw = a.refresh, refresh
+		v, raw, ambient = a.refresh, creds.refresh, creds.refreshAmbient
 	}
 	claims, err := v.verify(raw)
 	if err != nil {
+		return err
+	}
+	if err := a.checkCSRF(c, ambient, claims.SessionID); err != nil {
 		return err
 	}
 	if err := a.checkSession(c.Request.Context(), claims); err != nil {

@@ -83,6 +83,14 @@ type Options struct {
 	// Default 10 seconds, at most 1 minute.
 	Leeway time.Duration
 
+	// TokenLookup lists where the guard looks for the access token, in
+	// order. Default FromHeader, then, with Cookies set, the access cookie.
+	TokenLookup []TokenSource
+
+	// Cookies, when set, turns on the cookie transport with CSRF protection;
+	// see CookieOptions. Default nil: tokens travel in bodies and headers.
+	Cookies *CookieOptions
+
 	// MaxTokenSize is the length above which a token is refused before any
 	// parsing. Default 8 KiB.
 	MaxTokenSize int

@@ -35,9 +35,9 @@ func TestSessionMaxAge(t *testing.T) {
 func TestSessionMaxAgeInStore(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b redistest.Backend) {
 		prefix := redistest.Prefix(t, b)
-		long := newAppAt(t, b.Addr, prefix, nil)
+		long := newAppAt(t, b, prefix, nil)
 		tok := long.login("alice")
-		short := newAppAt(t, b.Addr, prefix, func(o *ginjwt.Options) {
+		short := newAppAt(t, b, prefix, func(o *ginjwt.Options) {
 			o.RefreshTTL, o.SessionMaxAge = time.Hour, time.Hour
 		})
 		short.clock.Advance(2 * time.Hour)
@@ -75,10 +75,13 @@ func TestSessionIdleLifetime(t *testing.T) {
 // sessionKeys lists the session keys under the app's prefix.
 func (a *app) sessionKeys(t *testing.T) []string {
 	var keys []string
-	iter := a.client.Scan(ctx(t), 0, "*", 1000).Iterator()
-	for iter.Next(ctx(t)) {
-		if strings.Contains(iter.Val(), "}:s:") && strings.HasPrefix(iter.Val(), a.prefix) {
-			keys = append(keys, iter.Val())
+	all, err := redistest.Keys(ctx(t), a.client, a.prefix+"*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range all {
+		if strings.Contains(k, "}:s:") {
+			keys = append(keys, k)
 		}
 	}
 	return keys

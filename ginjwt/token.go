@@ -16,24 +16,28 @@ import (
 type tokenKind struct {
 	claimType  string
 	headerType string
-	key        func(*signingKey) []byte
+	key        func(*signingKey) *jwtKey
+	algs       func(*keyring) []string
 }
 
 var (
-	accessKind  = tokenKind{TypeAccess, headerTypeAccess, func(k *signingKey) []byte { return k.access }}
-	refreshKind = tokenKind{TypeRefresh, headerTypeRefresh, func(k *signingKey) []byte { return k.refresh }}
+	accessKind = tokenKind{TypeAccess, headerTypeAccess,
+		func(k *signingKey) *jwtKey { return &k.access }, func(kr *keyring) []string { return kr.accessAlgs }}
+	refreshKind = tokenKind{TypeRefresh, headerTypeRefresh,
+		func(k *signingKey) *jwtKey { return &k.refresh }, func(kr *keyring) []string { return kr.refreshAlgs }}
 )
 
 // issue signs claims as a token of kind with the current key.
 func (a *Auth) issue(kind tokenKind, claims *Claims) (string, error) {
-	k := a.keys.signer
+	signer := a.keys.signer
+	k := kind.key(signer)
 	claims.Type = kind.claimType
 	t := jwt.NewWithClaims(k.method, claims)
 	t.Header["typ"] = kind.headerType
-	if k.id != "" {
-		t.Header["kid"] = k.id
+	if signer.id != "" {
+		t.Header["kid"] = signer.id
 	}
-	return t.SignedString(kind.key(k))
+	return t.SignedString(k.sign)
 }
 
 // verifier checks tokens of one kind.
@@ -49,7 +53,7 @@ type verifier struct {
 
 func newVerifier(kind tokenKind, keys *keyring, o *Options, validateClaims bool) *verifier {
 	opts := []jwt.ParserOption{
-		jwt.WithValidMethods(keys.algs),
+		jwt.WithValidMethods(kind.algs(keys)),
 		jwt.WithIssuer(o.Issuer),
 		jwt.WithAudience(o.Audience),
 		jwt.WithExpirationRequired(),
@@ -114,14 +118,18 @@ func (v *verifier) keyFunc(t *jwt.Token) (any, error) {
 		}
 		kid = s
 	}
-	k, ok := v.keys.lookup(kid)
+	sk, ok := v.keys.lookup(kid)
 	if !ok {
 		return nil, errors.New("unknown kid")
+	}
+	k := v.kind.key(sk)
+	if k.verify == nil {
+		return nil, errors.New("the key cannot verify this kind of token")
 	}
 	if t.Method.Alg() != k.method.Alg() {
 		return nil, errors.New("algorithm does not match the key")
 	}
-	return v.kind.key(k), nil
+	return k.verify, nil
 }
 
 // sameMediaType compares a JOSE "typ" with want, case-insensitively and with

@@ -31,7 +31,7 @@ func init() { gin.SetMode(gin.ReleaseMode) }
 type env struct {
 	b      redistest.Backend
 	store  *redisstore.Store
-	client *redis.Client
+	client redis.UniversalClient
 	prefix string
 }
 
@@ -47,8 +47,8 @@ func newEnv(t *testing.T, b redistest.Backend) *env {
 	return &env{b: b, store: store, client: client, prefix: prefix}
 }
 
-// forEachBackend runs f against miniredis and, when REDIS_ADDR is set, the
-// real Redis.
+// forEachBackend runs f against miniredis and, when REDIS_ADDR or
+// REDIS_CLUSTER_ADDRS is set, the real Redis or Redis Cluster.
 func forEachBackend(t *testing.T, f func(t *testing.T, b redistest.Backend)) {
 	for _, b := range redistest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) { f(t, b) })
@@ -106,12 +106,8 @@ func (e *env) rotate(t *testing.T, subject, id string, version, gen int64, at ti
 // keys returns every key under the env's prefix, sorted.
 func (e *env) keys(t *testing.T) []string {
 	t.Helper()
-	var out []string
-	iter := e.client.Scan(t.Context(), 0, e.prefix+"*", 1000).Iterator()
-	for iter.Next(t.Context()) {
-		out = append(out, iter.Val())
-	}
-	if err := iter.Err(); err != nil {
+	out, err := redistest.Keys(t.Context(), e.client, e.prefix+"*")
+	if err != nil {
 		t.Fatalf("SCAN: %v", err)
 	}
 	slices.Sort(out)
@@ -717,7 +713,7 @@ func TestUnreachable(t *testing.T) {
 func TestMemoryPerSession(t *testing.T) {
 	var real *redistest.Backend
 	for _, b := range redistest.Backends(t) {
-		if b.Mini == nil {
+		if b.Name == "redis" {
 			real = &b
 		}
 	}

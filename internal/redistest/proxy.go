@@ -4,16 +4,19 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // Proxy is a TCP proxy in front of a Redis server that a test can take down
 // and bring back on the same address, to simulate an unreachable store
-// without disturbing the server itself.
+// without disturbing the server itself, or slow down, to simulate a slow one.
 type Proxy struct {
 	t      testing.TB
 	target string
 	addr   string
+	delay  atomic.Int64 // nanoseconds each reply is held back
 
 	mu    sync.Mutex
 	ln    net.Listener
@@ -50,6 +53,10 @@ func (p *Proxy) Down() {
 	}
 }
 
+// SetDelay holds every chunk of the server's replies back for d before
+// passing it on, from now on, on open and new connections; 0 stops delaying.
+func (p *Proxy) SetDelay(d time.Duration) { p.delay.Store(int64(d)) }
+
 // Up listens again on the same address.
 func (p *Proxy) Up() {
 	ln, err := net.Listen("tcp", p.addr)
@@ -77,8 +84,8 @@ func (p *Proxy) serve(ln net.Listener) {
 			if !p.track(client, server) {
 				return
 			}
-			go p.pipe(client, server)
-			go p.pipe(server, client)
+			go p.pipe(server, client, nil)
+			go p.pipe(client, server, &p.delay)
 		}
 	}()
 }
@@ -99,8 +106,28 @@ func (p *Proxy) track(conns ...net.Conn) bool {
 	return true
 }
 
-func (p *Proxy) pipe(dst, src net.Conn) {
-	_, _ = io.Copy(dst, src)
+// pipe copies src to dst until either closes, holding each chunk back for
+// *delay when delay is not nil.
+func (p *Proxy) pipe(dst, src net.Conn, delay *atomic.Int64) {
+	if delay == nil {
+		_, _ = io.Copy(dst, src)
+	} else {
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := src.Read(buf)
+			if n > 0 {
+				if d := time.Duration(delay.Load()); d > 0 {
+					time.Sleep(d)
+				}
+				if _, werr := dst.Write(buf[:n]); werr != nil {
+					break
+				}
+			}
+			if err != nil {
+				break
+			}
+		}
+	}
 	_ = dst.Close()
 	_ = src.Close()
 	p.mu.Lock()

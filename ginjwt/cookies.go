@@ -1,0 +1,172 @@
+package ginjwt
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+// CookieOptions turn on the cookie transport, for browser apps that should
+// not hold tokens in JavaScript. Login and refresh then answer with the
+// tokens in HttpOnly cookies instead of the body; the guard, refresh and
+// logout read them from there. Every request whose credentials came from a
+// cookie and whose method is not safe (GET, HEAD, OPTIONS) must echo the
+// session's CSRF token in the CSRFHeader (signed double submit): the token is
+// in the login and refresh bodies and in the CSRFName cookie, which scripts of
+// the site can read. Zero values mean the documented default.
+type CookieOptions struct {
+	// AccessName is the access-token cookie. Default "jwtguard_access".
+	AccessName string
+	// RefreshName is the refresh-token cookie. Default "jwtguard_refresh".
+	RefreshName string
+	// CSRFName is the readable cookie holding the CSRF token. Default "jwtguard_csrf".
+	CSRFName string
+	// CSRFHeader is the request header that must echo the CSRF token.
+	// Default "X-CSRF-Token".
+	CSRFHeader string
+	// Path of the access and CSRF cookies. Default "/".
+	Path string
+	// RefreshPath is the path of the refresh route; the refresh cookie is only
+	// sent there. Required.
+	RefreshPath string
+	// Domain of the cookies. Default none: the host that set them.
+	Domain string
+	// SameSite of the cookies. Default http.SameSiteLaxMode.
+	SameSite http.SameSite
+	// Insecure drops the Secure attribute, for plain-HTTP development only.
+	Insecure bool
+}
+
+// defaultCSRFHeader is CookieOptions.CSRFHeader's default.
+const defaultCSRFHeader = "X-CSRF-Token"
+
+// withDefaults fills in defaults and checks the options.
+func (o CookieOptions) withDefaults() (CookieOptions, error) {
+	set := func(v *string, def string) {
+		if *v == "" {
+			*v = def
+		}
+	}
+	set(&o.AccessName, "jwtguard_access")
+	set(&o.RefreshName, "jwtguard_refresh")
+	set(&o.CSRFName, "jwtguard_csrf")
+	set(&o.CSRFHeader, defaultCSRFHeader)
+	set(&o.Path, "/")
+	if o.SameSite == 0 {
+		o.SameSite = http.SameSiteLaxMode
+	}
+	switch {
+	case !strings.HasPrefix(o.RefreshPath, "/"):
+		return o, fmt.Errorf("%w: Options.Cookies.RefreshPath %q must be the absolute path of the refresh route", ErrInvalidOptions, o.RefreshPath)
+	case !strings.HasPrefix(o.Path, "/"):
+		return o, fmt.Errorf("%w: Options.Cookies.Path %q must start with /", ErrInvalidOptions, o.Path)
+	case o.SameSite == http.SameSiteNoneMode && o.Insecure:
+		return o, fmt.Errorf("%w: Options.Cookies.SameSite None needs Secure cookies; unset Insecure", ErrInvalidOptions)
+	}
+	return o, nil
+}
+
+// A TokenSource finds a token in a request. ambient reports whether the
+// browser attaches it by itself (a cookie): such requests need CSRF
+// protection.
+type TokenSource func(c *gin.Context) (token string, ambient bool)
+
+// FromHeader finds the token of an "Authorization: Bearer" header.
+func FromHeader(c *gin.Context) (string, bool) { return TokenFromHeader(c), false }
+
+// FromCookie finds a token in the named cookie.
+func FromCookie(name string) TokenSource {
+	return func(c *gin.Context) (string, bool) {
+		v, err := c.Cookie(name)
+		if err != nil {
+			return "", false
+		}
+		return v, true
+	}
+}
+
+// FromQuery finds a token in the named query parameter. Off by default: URLs
+// end up in logs, browser history and Referer headers. Use it only where a
+// header cannot be set, such as a WebSocket upgrade.
+func FromQuery(name string) TokenSource {
+	return func(c *gin.Context) (string, bool) { return c.Query(name), false }
+}
+
+// lookupToken returns the first token the sources find.
+func lookupToken(c *gin.Context, sources []TokenSource) (token string, ambient bool) {
+	for _, src := range sources {
+		if token, ambient = src(c); token != "" {
+			return token, ambient
+		}
+	}
+	return "", false
+}
+
+// safeMethod reports whether a request method cannot change state (RFC 9110 §9.2.1).
+func safeMethod(method string) bool {
+	return method == http.MethodGet || method == http.MethodHead || method == http.MethodOptions
+}
+
+// csrfToken is the CSRF token of a session under one key:
+// base64url(HMAC-SHA256(key, "csrf:" + session id)), cut to 128 bits.
+func csrfToken(key []byte, sessionID string) string {
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte("csrf:" + sessionID))
+	return b64(mac.Sum(nil)[:16])
+}
+
+// checkCSRF refuses an unsafe request carried by a cookie unless its CSRF
+// header matches the session's token under one of the keys.
+func (a *Auth) checkCSRF(c *gin.Context, ambient bool, sessionID string) error {
+	if !ambient || safeMethod(c.Request.Method) {
+		return nil
+	}
+	got := c.GetHeader(a.csrfHeader)
+	if got == "" {
+		return fmt.Errorf("%w: %s header missing", ErrCSRF, a.csrfHeader)
+	}
+	for _, k := range a.keys.all {
+		if k.csrf != nil && subtle.ConstantTimeCompare([]byte(got), []byte(csrfToken(k.csrf, sessionID))) == 1 {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: %s header does not match", ErrCSRF, a.csrfHeader)
+}
+
+// setTokenCookies stores a fresh pair in cookies. The cookies live as long as
+// the refresh token, so that an expired access token is still sent: the guard
+// answers token_expired (time to refresh) and logout can still end the session.
+func (a *Auth) setTokenCookies(c *gin.Context, p pair, sessionID string, now time.Time) string {
+	maxAge := int(p.refreshExpiry.Sub(now) / time.Second)
+	csrf := csrfToken(a.keys.signer.csrf, sessionID)
+	a.setCookie(c, a.cookies.AccessName, p.access, a.cookies.Path, maxAge, true)
+	a.setCookie(c, a.cookies.RefreshName, p.refresh, a.cookies.RefreshPath, maxAge, true)
+	a.setCookie(c, a.cookies.CSRFName, csrf, a.cookies.Path, maxAge, false)
+	return csrf
+}
+
+// clearTokenCookies removes the cookies of the transport.
+func (a *Auth) clearTokenCookies(c *gin.Context) {
+	a.setCookie(c, a.cookies.AccessName, "", a.cookies.Path, -1, true)
+	a.setCookie(c, a.cookies.RefreshName, "", a.cookies.RefreshPath, -1, true)
+	a.setCookie(c, a.cookies.CSRFName, "", a.cookies.Path, -1, false)
+}
+
+func (a *Auth) setCookie(c *gin.Context, name, value, path string, maxAge int, httpOnly bool) {
+	http.SetCookie(c.Writer, &http.Cookie{
+		Name:     name,
+		Value:    value,
+		Path:     path,
+		Domain:   a.cookies.Domain,
+		MaxAge:   maxAge,
+		Secure:   !a.cookies.Insecure,
+		HttpOnly: httpOnly,
+		SameSite: a.cookies.SameSite,
+	})
+}

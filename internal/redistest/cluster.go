@@ -1,0 +1,208 @@
+package redistest
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// clusterSlots is the number of hash slots of Redis Cluster.
+const clusterSlots = 16384
+
+// Cluster is a Redis Cluster of redis-server processes that a test started:
+// masters, each with one replica, on free local ports. It is killed when the
+// test ends.
+type Cluster struct {
+	t        testing.TB
+	Masters  []*Server // as created; after a failover, see Master
+	Replicas []*Server // Replicas[i] was created as the replica of Masters[i]
+}
+
+// StartCluster starts a cluster of masters (at least 3, so that a majority
+// survives one failure) with one replica each, and waits until it is in
+// state ok with every replica in sync. The node timeout is 1 s, so a failed
+// master is replaced within a few seconds; args are added to every node's
+// options. It fails t when redis-server is missing or the cluster does not
+// form within a minute.
+func StartCluster(t testing.TB, masters int, args ...string) *Cluster {
+	t.Helper()
+	if masters < 3 {
+		t.Fatalf("StartCluster: %d masters; Redis Cluster needs at least 3", masters)
+	}
+	c := &Cluster{t: t}
+	busPorts := map[*Server]int{}
+	for i := range 2 * masters {
+		bus, err := freePort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := StartServer(t, append([]string{
+			"--cluster-enabled", "yes",
+			"--cluster-config-file", "nodes.conf",
+			"--cluster-port", strconv.Itoa(bus),
+			"--cluster-node-timeout", "1000",
+			// A replica fails over however long its link was down.
+			"--cluster-replica-validity-factor", "0",
+		}, args...)...)
+		busPorts[s] = bus
+		if i < masters {
+			c.Masters = append(c.Masters, s)
+		} else {
+			c.Replicas = append(c.Replicas, s)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := c.form(ctx, busPorts); err != nil {
+		t.Fatalf("forming the cluster: %v", err)
+	}
+	return c
+}
+
+// form does what `redis-cli --cluster create --cluster-replicas 1` does:
+// distinct config epochs, slots split evenly among the masters, every node
+// introduced to the first, each replica attached to its master; then it
+// waits for state ok and synced replicas.
+func (c *Cluster) form(ctx context.Context, busPorts map[*Server]int) error {
+	nodes := append(append([]*Server{}, c.Masters...), c.Replicas...)
+	clients := make([]*redis.Client, len(nodes))
+	for i, s := range nodes {
+		clients[i] = redis.NewClient(&redis.Options{Addr: s.Addr()})
+		defer clients[i].Close()
+		if err := clients[i].Do(ctx, "cluster", "set-config-epoch", i+1).Err(); err != nil {
+			return fmt.Errorf("set-config-epoch on %s: %w", s.Addr(), err)
+		}
+	}
+	per := clusterSlots / len(c.Masters)
+	for i := range c.Masters {
+		lo, hi := i*per, (i+1)*per-1
+		if i == len(c.Masters)-1 {
+			hi = clusterSlots - 1
+		}
+		if err := clients[i].Do(ctx, "cluster", "addslotsrange", lo, hi).Err(); err != nil {
+			return fmt.Errorf("addslotsrange %d-%d on %s: %w", lo, hi, c.Masters[i].Addr(), err)
+		}
+	}
+	for _, s := range nodes[1:] {
+		if err := clients[0].Do(ctx, "cluster", "meet", "127.0.0.1", s.Port(), busPorts[s]).Err(); err != nil {
+			return fmt.Errorf("meet %s: %w", s.Addr(), err)
+		}
+	}
+	// Every node must know every other before a replica can name its master.
+	if err := poll(ctx, func() error {
+		for i, cl := range clients {
+			out, err := cl.ClusterNodes(ctx).Result()
+			if err != nil {
+				return err
+			}
+			if n := strings.Count(strings.TrimSpace(out), "\n") + 1; n != len(nodes) || strings.Contains(out, "handshake") {
+				return fmt.Errorf("%s knows %d of %d nodes", nodes[i].Addr(), n, len(nodes))
+			}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for i := range c.Replicas {
+		id, err := clients[i].Do(ctx, "cluster", "myid").Text()
+		if err != nil {
+			return err
+		}
+		if err := clients[len(c.Masters)+i].Do(ctx, "cluster", "replicate", id).Err(); err != nil {
+			return fmt.Errorf("replicate on %s: %w", c.Replicas[i].Addr(), err)
+		}
+	}
+	return poll(ctx, func() error {
+		for i, cl := range clients {
+			info, err := cl.ClusterInfo(ctx).Result()
+			if err != nil {
+				return err
+			}
+			if !strings.Contains(info, "cluster_state:ok") {
+				return fmt.Errorf("%s: cluster_state not ok", nodes[i].Addr())
+			}
+			out, err := cl.ClusterNodes(ctx).Result()
+			if err != nil {
+				return err
+			}
+			if n := strings.Count(out, "slave"); n != len(c.Replicas) {
+				return fmt.Errorf("%s sees %d of %d replicas", nodes[i].Addr(), n, len(c.Replicas))
+			}
+		}
+		for i := range c.Replicas {
+			info, err := clients[len(c.Masters)+i].Info(ctx, "replication").Result()
+			if err != nil {
+				return err
+			}
+			if !strings.Contains(info, "master_link_status:up") || !strings.Contains(info, "master_sync_in_progress:0") {
+				return fmt.Errorf("replica %s not in sync", c.Replicas[i].Addr())
+			}
+		}
+		return nil
+	})
+}
+
+// poll calls f every 50 ms until it returns nil or ctx ends, and then
+// returns f's last error.
+func poll(ctx context.Context, f func() error) error {
+	for {
+		err := f()
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// Addrs are the addresses of every node, masters first.
+func (c *Cluster) Addrs() []string {
+	var addrs []string
+	for _, s := range append(append([]*Server{}, c.Masters...), c.Replicas...) {
+		addrs = append(addrs, s.Addr())
+	}
+	return addrs
+}
+
+// Backend describes the cluster as a Backend.
+func (c *Cluster) Backend() Backend {
+	addrs := c.Addrs()
+	return Backend{Name: "cluster", Addr: addrs[0], Addrs: addrs}
+}
+
+// Node returns the process listening on addr, or nil.
+func (c *Cluster) Node(addr string) *Server {
+	for _, s := range append(append([]*Server{}, c.Masters...), c.Replicas...) {
+		if s.Addr() == addr {
+			return s
+		}
+	}
+	return nil
+}
+
+// MasterOf returns the address of the node that serves key's slot, as the
+// node at from sees it.
+func MasterOf(ctx context.Context, from *redis.Client, key string) (string, error) {
+	slot, err := from.ClusterKeySlot(ctx, key).Result()
+	if err != nil {
+		return "", err
+	}
+	ranges, err := from.ClusterSlots(ctx).Result()
+	if err != nil {
+		return "", err
+	}
+	for _, r := range ranges {
+		if int64(r.Start) <= slot && slot <= int64(r.End) && len(r.Nodes) > 0 {
+			return r.Nodes[0].Addr, nil
+		}
+	}
+	return "", fmt.Errorf("no node serves slot %d", slot)
+}
