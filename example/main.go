@@ -9,14 +9,19 @@
 //	REDIS_ADDR  host:port of a Redis to use instead of the embedded one
 //	JWT_SECRET  HMAC secret, at least 32 bytes (default: random at each
 //	            start, so tokens do not survive a restart)
+//	COOKIE_INSECURE=1  browser cookies without the Secure attribute, for
+//	            plain HTTP on a host other than localhost
 //
 // Demo users: alice / wonderland (admin) and bob / builder. Routes:
 //
-//	POST   /auth/login          {"username","password"} -> tokens
+//	POST   /auth/login          {"username","password"} -> tokens (bearer transport)
 //	POST   /auth/refresh        {"refresh_token"} -> tokens
 //	POST   /auth/logout         access or refresh token; ?scope=local|others|global
 //	GET    /auth/sessions       the caller's sessions
 //	DELETE /auth/sessions/:id   end one of them
+//	       /web/auth/...        the same routes with the cookie transport for browsers:
+//	                            HttpOnly cookies, X-CSRF-Token on unsafe requests
+//	GET    /.well-known/jwks.json  public keys (empty with an HMAC key)
 //	GET    /api/me              who am I (guarded)
 //	POST   /api/password        {"current_password","new_password"}: logs out everywhere
 //	GET    /api/admin           admins only
@@ -54,6 +59,7 @@ type config struct {
 	keyPrefix       string // Redis key prefix; empty means redisstore's default
 	secret          []byte // HMAC secret of the tokens
 	secretGenerated bool   // secret is random, made at start
+	cookieInsecure  bool   // browser cookies without Secure, for plain HTTP beyond localhost
 }
 
 func main() {
@@ -95,6 +101,9 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 		cfg.addr = addr
 	}
 	cfg.redisAddr, _ = lookup("REDIS_ADDR")
+	if v, _ := lookup("COOKIE_INSECURE"); v == "1" {
+		cfg.cookieInsecure = true
+	}
 	secret, ok := lookup("JWT_SECRET")
 	switch {
 	case !ok:
@@ -125,22 +134,40 @@ func newApp(cfg config, log *slog.Logger) (*gin.Engine, func(), error) {
 	return newRouter(auth, log), closeRedis, nil
 }
 
+// auths are the app's two transports over one store and one key: bearer
+// tokens in bodies and headers for mobile apps and scripts, and HttpOnly
+// cookies with CSRF protection for the browser. Tokens of either pass either
+// guard.
+type auths struct {
+	bearer, browser *ginjwt.Auth
+}
+
 // newAuth configures jwtguard with its sessions in rdb; its events go to log.
-func newAuth(rdb redis.UniversalClient, cfg config, log *slog.Logger) (*ginjwt.Auth, error) {
-	var opts []redisstore.Option
+func newAuth(rdb redis.UniversalClient, cfg config, log *slog.Logger) (auths, error) {
+	var storeOpts []redisstore.Option
 	if cfg.keyPrefix != "" {
-		opts = append(opts, redisstore.WithPrefix(cfg.keyPrefix))
+		storeOpts = append(storeOpts, redisstore.WithPrefix(cfg.keyPrefix))
 	}
-	store, err := redisstore.New(rdb, opts...)
+	store, err := redisstore.New(rdb, storeOpts...)
 	if err != nil {
-		return nil, err
+		return auths{}, err
 	}
-	return ginjwt.New(ginjwt.Options{
+	opts := ginjwt.Options{
 		Store:        store,
 		Keys:         []ginjwt.Key{ginjwt.HS256(cfg.secret)},
 		Authenticate: authenticate,
 		OnEvent:      logEvent(log),
-	})
+	}
+	bearer, err := ginjwt.New(opts)
+	if err != nil {
+		return auths{}, err
+	}
+	opts.Cookies = &ginjwt.CookieOptions{RefreshPath: "/web/auth/refresh", Insecure: cfg.cookieInsecure}
+	browser, err := ginjwt.New(opts)
+	if err != nil {
+		return auths{}, err
+	}
+	return auths{bearer: bearer, browser: browser}, nil
 }
 
 // logEvent writes jwtguard's audit events to log. Events never hold tokens.
@@ -156,7 +183,7 @@ func logEvent(log *slog.Logger) func(ginjwt.Event) {
 }
 
 // newRouter mounts the routes.
-func newRouter(auth *ginjwt.Auth, log *slog.Logger) *gin.Engine {
+func newRouter(auth auths, log *slog.Logger) *gin.Engine {
 	router := gin.New()
 	// Trust no proxy: c.ClientIP() is then the peer of the TCP connection,
 	// and no client can choose the address it is seen with by sending
@@ -165,19 +192,29 @@ func newRouter(auth *ginjwt.Auth, log *slog.Logger) *gin.Engine {
 	router.Use(requestLog(log), gin.Recovery())
 
 	router.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok") })
-	router.POST("/auth/login", auth.LoginHandler())
-	router.POST("/auth/refresh", auth.RefreshHandler())
-	router.POST("/auth/logout", auth.LogoutHandler())
-	router.GET("/auth/sessions", auth.SessionsHandler())
-	router.DELETE("/auth/sessions/:id", auth.RevokeSessionHandler())
+	router.GET("/.well-known/jwks.json", auth.bearer.JWKSHandler())
+	mountAuth(router.Group("/auth"), auth.bearer)
+	mountAuth(router.Group("/web/auth"), auth.browser)
 
-	api := router.Group("/api", auth.Middleware())
+	// The browser Auth's guard reads the Authorization header first, then the
+	// access cookie, so the API serves both kinds of client.
+	guard := auth.browser
+	api := router.Group("/api", guard.Middleware())
 	api.GET("/me", me)
-	api.POST("/password", changePassword(auth))
-	router.GET("/api/admin", auth.Middleware(ginjwt.RequireRole("admin")), func(c *gin.Context) {
+	api.POST("/password", changePassword(guard))
+	router.GET("/api/admin", guard.Middleware(ginjwt.RequireRole("admin")), func(c *gin.Context) {
 		c.JSON(http.StatusOK, gin.H{"message": "hello, admin"})
 	})
 	return router
+}
+
+// mountAuth mounts login, refresh, logout and the session routes of auth.
+func mountAuth(g *gin.RouterGroup, auth *ginjwt.Auth) {
+	g.POST("/login", auth.LoginHandler())
+	g.POST("/refresh", auth.RefreshHandler())
+	g.POST("/logout", auth.LogoutHandler())
+	g.GET("/sessions", auth.SessionsHandler())
+	g.DELETE("/sessions/:id", auth.RevokeSessionHandler())
 }
 
 // passwordChange is the body of POST /api/password.

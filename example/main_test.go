@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"os"
 	"strings"
@@ -107,6 +108,38 @@ func testChangePassword(t *testing.T, c *client) {
 	if err := setPassword("u-1002", "builder-2026", "builder"); err != nil {
 		t.Fatalf("putting the demo password back: %v", err)
 	}
+}
+
+// TestBrowserTransport drives the cookie routes with a cookie jar.
+func TestBrowserTransport(t *testing.T) {
+	c := startApp(t, config{secret: testSecret, cookieInsecure: true})
+	jar, _ := cookiejar.New(nil)
+	c.srv.Client().Jar = jar
+
+	r := expect(t, "browser login", c.do("POST", "/web/auth/login", "", `{"username":"alice","password":"wonderland"}`), http.StatusOK, "")
+	var tr ginjwt.TokenResponse
+	if err := json.Unmarshal(r.body, &tr); err != nil || tr.AccessToken != "" || tr.CSRFToken == "" {
+		t.Fatalf("browser login body %s", r.body)
+	}
+	expect(t, "me with the cookie", c.do("GET", "/api/me", "", ""), http.StatusOK, "")
+	expect(t, "refresh without CSRF", c.do("POST", "/web/auth/refresh", "", ""), http.StatusForbidden, "csrf_failed")
+	expect(t, "refresh", c.doCSRF("POST", "/web/auth/refresh", tr.CSRFToken), http.StatusOK, "")
+	expect(t, "logout", c.doCSRF("POST", "/web/auth/logout", tr.CSRFToken), http.StatusNoContent, "")
+	expect(t, "me after logout", c.do("GET", "/api/me", "", ""), http.StatusUnauthorized, "token_missing")
+}
+
+// doCSRF sends a body-less request with the CSRF header.
+func (c *client) doCSRF(method, path, csrf string) response {
+	c.t.Helper()
+	req, _ := http.NewRequest(method, c.srv.URL+path, nil)
+	req.Header.Set("X-CSRF-Token", csrf)
+	res, err := c.srv.Client().Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return response{status: res.StatusCode, body: b}
 }
 
 // TestUnreachableRedis checks that the app refuses to start without the

@@ -141,10 +141,16 @@ func newAppAt(t *testing.T, b redistest.Backend, prefix string, tune func(*ginjw
 	r.GET("/api/admin", auth.Middleware(ginjwt.RequireRole("admin")), func(c *gin.Context) { c.Status(http.StatusNoContent) })
 	r.POST("/auth/refresh", auth.RefreshHandler())
 	r.POST("/auth/logout", auth.LogoutHandler())
+	r.GET("/.well-known/jwks.json", auth.JWKSHandler())
 	r.GET("/api/me", auth.Middleware(), func(c *gin.Context) {
 		c.JSON(http.StatusOK, gin.H{"subject": ginjwt.Subject(c), "session": ginjwt.SessionID(c)})
 	})
-	srv := httptest.NewServer(r)
+	srv := httptest.NewUnstartedServer(r)
+	if opts.Cookies != nil {
+		srv.StartTLS() // Secure cookies only travel over HTTPS
+	} else {
+		srv.Start()
+	}
 	t.Cleanup(srv.Close)
 	return &app{t: t, auth: auth, clock: clk, srv: srv, client: client, prefix: prefix, events: events}
 }
@@ -253,4 +259,15 @@ func ctx(t *testing.T) context.Context {
 	c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	t.Cleanup(cancel)
 	return c
+}
+
+// dummyStore is a store on an address nobody listens on, for tests of New.
+func dummyStore(t *testing.T) ginjwt.Store {
+	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	t.Cleanup(func() { _ = client.Close() })
+	store, err := redisstore.New(client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store
 }
