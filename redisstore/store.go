@@ -16,6 +16,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strconv"
 	"time"
@@ -36,6 +37,8 @@ type Store struct {
 	// deadlines is true when the client applies context deadlines to its
 	// socket I/O, so a call can be made without a goroutine; see run.
 	deadlines bool
+
+	logger *slog.Logger // see WithLogger
 }
 
 var _ ginjwt.Store = (*Store)(nil)
@@ -74,18 +77,20 @@ func WithTimeout(d time.Duration) Option {
 	}
 }
 
-// New returns a Store on client.
+// New returns a Store on client. At start-up it checks that Redis will not
+// evict the store's keys, and logs a warning if it may; see WithLogger.
 func New(client redis.UniversalClient, opts ...Option) (*Store, error) {
 	deadlines, ok := honorsDeadlines(client)
 	if !ok {
 		return nil, errors.New("redisstore: client is nil")
 	}
-	s := &Store{client: client, prefix: DefaultPrefix, timeout: DefaultTimeout, deadlines: deadlines}
+	s := &Store{client: client, prefix: DefaultPrefix, timeout: DefaultTimeout, deadlines: deadlines, logger: slog.Default()}
 	for _, o := range opts {
 		if err := o(s); err != nil {
 			return nil, err
 		}
 	}
+	s.checkEviction()
 	return s, nil
 }
 
@@ -115,7 +120,8 @@ func honorsDeadlines(client redis.UniversalClient) (deadlines, ok bool) {
 // run runs script within the store's timeout. When the client would not
 // stop reading at the deadline, the reply is awaited in a goroutine, so a
 // hung or silent server costs the caller the timeout and no more.
-func (s *Store) run(ctx context.Context, script *redis.Script, keys []string, args ...any) *redis.Cmd {
+func (s *Store) run(ctx context.Context, script *redis.Script, keys []string, args ...any) (result *redis.Cmd) {
+	defer func() { s.reloadOnError(result.Err()) }()
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	if s.deadlines {

@@ -206,3 +206,61 @@ func MasterOf(ctx context.Context, from *redis.Client, key string) (string, erro
 	}
 	return "", fmt.Errorf("no node serves slot %d", slot)
 }
+
+// WaitReplicated waits until every replica of master has acknowledged all
+// that master had written when it was called, or ctx ends. Redis replicates
+// asynchronously: a write a master acknowledged but no replica received is
+// lost if the master fails over; tests that fail over wait for this first.
+func WaitReplicated(ctx context.Context, master *redis.Client) error {
+	info, err := master.Info(ctx, "replication").Result()
+	if err != nil {
+		return err
+	}
+	target, ok := infoInt(info, "master_repl_offset")
+	if !ok {
+		return fmt.Errorf("%s: no master_repl_offset in INFO replication", master.Options().Addr)
+	}
+	return poll(ctx, func() error {
+		info, err := master.Info(ctx, "replication").Result()
+		if err != nil {
+			return err
+		}
+		replicas, _ := infoInt(info, "connected_slaves")
+		if replicas == 0 {
+			return fmt.Errorf("%s has no connected replica", master.Options().Addr)
+		}
+		for i := range replicas {
+			line, _ := infoField(info, "slave"+strconv.FormatInt(i, 10))
+			var offset int64 = -1
+			for field := range strings.SplitSeq(line, ",") {
+				if v, ok := strings.CutPrefix(field, "offset="); ok {
+					offset, _ = strconv.ParseInt(v, 10, 64)
+				}
+			}
+			if offset < target {
+				return fmt.Errorf("%s: replica %d at offset %d of %d", master.Options().Addr, i, offset, target)
+			}
+		}
+		return nil
+	})
+}
+
+// infoField returns the value of name in an INFO reply.
+func infoField(info, name string) (string, bool) {
+	for line := range strings.SplitSeq(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), name+":"); ok {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// infoInt returns the integer value of name in an INFO reply.
+func infoInt(info, name string) (int64, bool) {
+	v, ok := infoField(info, name)
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	return n, err == nil
+}

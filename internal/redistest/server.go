@@ -27,6 +27,16 @@ func SkipUnlessReal(t testing.TB) {
 	}
 }
 
+// SkipUnlessCluster skips t unless a Redis Cluster was asked for with
+// REDIS_CLUSTER_ADDRS. Cluster tests that start their own cluster call it;
+// once asked, a missing redis-server binary fails them.
+func SkipUnlessCluster(t testing.TB) {
+	t.Helper()
+	if len(ClusterAddrs()) == 0 {
+		t.Skip("starts its own Redis Cluster; runs when REDIS_CLUSTER_ADDRS is set, as in .ci/run")
+	}
+}
+
 // startTimeout bounds how long a redis-server may take to answer PING.
 const startTimeout = 10 * time.Second
 

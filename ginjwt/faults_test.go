@@ -1,0 +1,376 @@
+package ginjwt_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jwtguard/jwtguard/ginjwt"
+	"github.com/jwtguard/jwtguard/internal/redistest"
+)
+
+// Fault tests. Each starts its own redis-server (redistest.StartServer), so
+// stopping, pausing, slowing or emptying it disturbs no other test; they run
+// when a real Redis is asked for (REDIS_ADDR or REDIS_CLUSTER_ADDRS, as in
+// .ci/run) and then fail if redis-server cannot be started.
+
+const (
+	// faultPrefix is the key prefix on the tests' private servers.
+	faultPrefix = "jwtguard:"
+	// storeTimeout is the store timeout newAppAt configures.
+	storeTimeout = 500 * time.Millisecond
+	// margin is how much longer than storeTimeout a failing request may
+	// take: HTTP, JSON and scheduling on a busy CI machine under -race.
+	margin = 400 * time.Millisecond
+	// recovery is how soon after Redis is back requests must succeed.
+	recovery = time.Second
+)
+
+// outcome is one response, as seen from a goroutine that may not call t.
+type outcome struct {
+	what   string
+	status int
+	code   string
+	start  time.Time
+	took   time.Duration
+	err    error
+}
+
+func (o outcome) String() string {
+	if o.err != nil {
+		return fmt.Sprintf("%s: %v after %v", o.what, o.err, o.took)
+	}
+	return fmt.Sprintf("%s: %d %s after %v", o.what, o.status, o.code, o.took)
+}
+
+// hit sends one request and reports what came back; it is safe in any
+// goroutine. bearer, when not empty, goes into the Authorization header.
+func (a *app) hit(what, method, path, body, bearer string) outcome {
+	o := outcome{what: what, start: time.Now()}
+	req, err := http.NewRequest(method, a.srv.URL+path, strings.NewReader(body))
+	if err != nil {
+		o.err = err
+		return o
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	res, err := a.srv.Client().Do(req)
+	o.took = time.Since(o.start)
+	if err != nil {
+		o.err = err
+		return o
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	o.took = time.Since(o.start)
+	o.status = res.StatusCode
+	var e ginjwt.ErrorResponse
+	_ = json.Unmarshal(b, &e)
+	o.code = e.Error
+	return o
+}
+
+// requests a test sends, as outcomes.
+func (a *app) hitMe(what, access string) outcome { return a.hit(what, "GET", "/api/me", "", access) }
+
+func (a *app) hitRefresh(what, refreshToken string) outcome {
+	return a.hit(what, "POST", "/auth/refresh", `{"refresh_token":"`+refreshToken+`"}`, "")
+}
+
+func (a *app) hitLogin(what, user string) outcome {
+	return a.hit(what, "POST", "/auth/login", `{"username":"`+user+`","password":"`+testPasswords[user]+`"}`, "")
+}
+
+func (a *app) hitLogout(what, refreshToken string) outcome {
+	return a.hit(what, "POST", "/auth/logout", `{"refresh_token":"`+refreshToken+`"}`, "")
+}
+
+// traffic sends requests from several goroutines until stopped.
+type traffic struct {
+	stop chan struct{}
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	seen []outcome
+}
+
+// startTraffic runs send(worker) in a loop in each of n goroutines.
+func startTraffic(n int, send func(worker int) outcome) *traffic {
+	tr := &traffic{stop: make(chan struct{})}
+	for i := range n {
+		tr.wg.Go(func() {
+			for {
+				select {
+				case <-tr.stop:
+					return
+				default:
+				}
+				o := send(i)
+				tr.mu.Lock()
+				tr.seen = append(tr.seen, o)
+				tr.mu.Unlock()
+				time.Sleep(5 * time.Millisecond)
+			}
+		})
+	}
+	return tr
+}
+
+// Stop stops the goroutines and returns every outcome they saw.
+func (tr *traffic) Stop() []outcome {
+	close(tr.stop)
+	tr.wg.Wait()
+	return tr.seen
+}
+
+// expectUnavailable fails the test unless o is a 503 store_unavailable that
+// took at most the store timeout plus the margin.
+func expectUnavailable(t *testing.T, o outcome) {
+	t.Helper()
+	if o.err != nil || o.status != http.StatusServiceUnavailable || o.code != "store_unavailable" {
+		t.Errorf("%v; want 503 store_unavailable", o)
+	}
+	if o.took > storeTimeout+margin {
+		t.Errorf("%v; want at most the store timeout %v plus %v", o, storeTimeout, margin)
+	}
+}
+
+// expectOKWithin polls send until it answers 200, failing the test if that
+// takes longer than d or if anything but 503 store_unavailable comes first.
+// It returns how long it took.
+func expectOKWithin(t *testing.T, d time.Duration, send func() outcome) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for {
+		o := send()
+		if o.err == nil && o.status == http.StatusOK {
+			return time.Since(start)
+		}
+		if o.err != nil || o.status != http.StatusServiceUnavailable || o.code != "store_unavailable" {
+			t.Fatalf("waiting for recovery: %v; want 200 or 503 store_unavailable", o)
+		}
+		if time.Since(start) > d {
+			t.Fatalf("no success within %v after Redis came back; last %v", d, o)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// checkTraffic fails the test unless every outcome is a 200 or a 503
+// store_unavailable, and reports how many of each there were.
+func checkTraffic(t *testing.T, seen []outcome) (ok, unavailable int) {
+	t.Helper()
+	for _, o := range seen {
+		switch {
+		case o.err == nil && o.status == http.StatusOK:
+			ok++
+		case o.err == nil && o.status == http.StatusServiceUnavailable && o.code == "store_unavailable":
+			unavailable++
+		default:
+			t.Errorf("background traffic: %v; want 200 or 503 store_unavailable", o)
+		}
+	}
+	return ok, unavailable
+}
+
+// Redis stopped during traffic: guarded routes, refresh, login and logout
+// answer 503 store_unavailable, and nothing panics; when Redis is back (with
+// its data) the same tokens work again within a second, without restarting
+// the app.
+func TestFaultRedisStopped(t *testing.T) {
+	redistest.SkipUnlessReal(t)
+	srv := redistest.StartServer(t, "--appendonly", "yes", "--appendfsync", "always")
+	a := newAppAt(t, srv.Backend(), faultPrefix, nil)
+	alice, bob := a.login("alice"), a.login("bob")
+	expect(t, "before the outage", a.me(alice.AccessToken), http.StatusOK, "")
+
+	tr := startTraffic(4, func(i int) outcome {
+		if i%2 == 0 {
+			return a.hitMe("alice's guarded call", alice.AccessToken)
+		}
+		return a.hitMe("bob's guarded call", bob.AccessToken)
+	})
+	time.Sleep(200 * time.Millisecond)
+	srv.Stop()
+	stoppedAt := time.Now()
+
+	expectUnavailable(t, a.hitMe("guard, Redis stopped", alice.AccessToken))
+	expectUnavailable(t, a.hitRefresh("refresh, Redis stopped", alice.RefreshToken))
+	expectUnavailable(t, a.hitLogin("login, Redis stopped", "alice"))
+	expectUnavailable(t, a.hitLogout("logout, Redis stopped", bob.RefreshToken))
+	time.Sleep(300 * time.Millisecond)
+
+	srv.Start()
+	startedAt := time.Now()
+	took := expectOKWithin(t, recovery, func() outcome { return a.hitMe("guard, Redis back", alice.AccessToken) })
+	time.Sleep(100 * time.Millisecond)
+	seen := tr.Stop()
+	ok, unavailable := checkTraffic(t, seen)
+	var during, after int
+	for _, o := range seen {
+		if o.start.After(stoppedAt) && o.start.Add(o.took).Before(startedAt) && o.status == http.StatusServiceUnavailable {
+			during++
+		}
+		if o.start.After(startedAt.Add(took)) && o.status == http.StatusOK {
+			after++
+		}
+	}
+	if during == 0 || after == 0 {
+		t.Errorf("background traffic saw %d 503s while Redis was down and %d 200s after; want some of each", during, after)
+	}
+	t.Logf("background traffic: %d × 200, %d × 503; first success %v after Redis was back", ok, unavailable, took)
+
+	expect(t, "bob after the outage", a.me(bob.AccessToken), http.StatusOK, "")
+	next := a.refresh(alice.RefreshToken).tokens(t)
+	expect(t, "refreshed after the outage", a.me(next.AccessToken), http.StatusOK, "")
+	expect(t, "rotated-away token after the outage", a.me(alice.AccessToken), http.StatusUnauthorized, "token_revoked")
+	expect(t, "login after the outage", a.me(a.login("alice").AccessToken), http.StatusOK, "")
+}
+
+// Redis hanging (the process stopped with SIGSTOP: connections open, no
+// replies): every route answers 503 within the store timeout; when it
+// continues, requests succeed again within a second.
+func TestFaultRedisHangs(t *testing.T) {
+	redistest.SkipUnlessReal(t)
+	srv := redistest.StartServer(t)
+	a := newAppAt(t, srv.Backend(), faultPrefix, nil)
+	tok := a.login("alice")
+	expect(t, "before", a.me(tok.AccessToken), http.StatusOK, "")
+
+	srv.Pause()
+	tr := startTraffic(4, func(int) outcome { return a.hitMe("guarded call, Redis hangs", tok.AccessToken) })
+	expectUnavailable(t, a.hitMe("guard, Redis hangs", tok.AccessToken))
+	expectUnavailable(t, a.hitRefresh("refresh, Redis hangs", tok.RefreshToken))
+	expectUnavailable(t, a.hitLogin("login, Redis hangs", "bob"))
+	expectUnavailable(t, a.hitLogout("logout, Redis hangs", tok.RefreshToken))
+	for _, o := range tr.Stop() {
+		expectUnavailable(t, o)
+	}
+
+	srv.Resume()
+	took := expectOKWithin(t, recovery, func() outcome { return a.hitMe("guard, Redis continues", tok.AccessToken) })
+	t.Logf("first success %v after Redis continued", took)
+	// The refresh that timed out may have rotated the session in Redis all
+	// the same; retrying it converges within the grace window.
+	next := a.refresh(tok.RefreshToken).tokens(t)
+	expect(t, "refreshed", a.me(next.AccessToken), http.StatusOK, "")
+}
+
+// Redis slow (a proxy delaying every reply): past the store timeout each
+// request ends within the timeout plus a small margin, with 503; below it,
+// requests succeed, only slower; back to normal, they succeed at once.
+func TestFaultRedisSlow(t *testing.T) {
+	redistest.SkipUnlessReal(t)
+	srv := redistest.StartServer(t)
+	proxy := redistest.NewProxy(t, srv.Addr())
+	a := newAppAt(t, redistest.Backend{Name: "slow", Addr: proxy.Addr()}, faultPrefix, nil)
+	tok := a.login("alice")
+
+	proxy.SetDelay(storeTimeout / 10)
+	for _, o := range []outcome{
+		a.hitMe("guard, replies delayed 50ms", tok.AccessToken),
+		a.hitLogin("login, replies delayed 50ms", "bob"),
+	} {
+		if o.err != nil || o.status != http.StatusOK {
+			t.Errorf("%v; want 200 below the store timeout", o)
+		}
+	}
+
+	proxy.SetDelay(2 * storeTimeout)
+	tr := startTraffic(4, func(int) outcome { return a.hitMe("guarded call, replies delayed 1s", tok.AccessToken) })
+	expectUnavailable(t, a.hitMe("guard, replies delayed 1s", tok.AccessToken))
+	expectUnavailable(t, a.hitRefresh("refresh, replies delayed 1s", tok.RefreshToken))
+	expectUnavailable(t, a.hitLogin("login, replies delayed 1s", "bob"))
+	expectUnavailable(t, a.hitLogout("logout, replies delayed 1s", tok.RefreshToken))
+	time.Sleep(storeTimeout)
+	seen := tr.Stop()
+	for _, o := range seen {
+		expectUnavailable(t, o)
+	}
+	t.Logf("%d background requests, all 503 within the timeout", len(seen))
+
+	proxy.SetDelay(0)
+	took := expectOKWithin(t, recovery, func() outcome { return a.hitMe("guard, no delay", tok.AccessToken) })
+	t.Logf("first success %v after the delay was lifted", took)
+}
+
+// Redis emptied, by a restart without persistence or by FLUSHALL: every
+// token issued before is refused, including those revoked before, none comes
+// back to life when the user logs in again, and new logins work.
+func TestFaultRedisEmptied(t *testing.T) {
+	redistest.SkipUnlessReal(t)
+	for _, tc := range []struct {
+		name  string
+		empty func(t *testing.T, srv *redistest.Server)
+	}{
+		{"restart without persistence", func(t *testing.T, srv *redistest.Server) { srv.Kill(); srv.Start() }},
+		{"FLUSHALL", func(t *testing.T, srv *redistest.Server) {
+			if err := srv.Client().FlushAll(ctx(t)).Err(); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := redistest.StartServer(t)
+			a := newAppAt(t, srv.Backend(), faultPrefix, nil)
+			alice, bob := a.login("alice"), a.login("bob")
+			rotated := a.login("alice")
+			current := a.refresh(rotated.RefreshToken).tokens(t)
+			loggedOut := a.login("bob")
+			expect(t, "logout", a.logoutWithRefresh(loggedOut.RefreshToken), http.StatusNoContent, "")
+			live := []ginjwt.TokenResponse{alice, bob, current}
+			for _, tok := range live {
+				expect(t, "before", a.me(tok.AccessToken), http.StatusOK, "")
+			}
+			earlier := append(live, rotated, loggedOut)
+
+			tc.empty(t, srv)
+			// The app's pooled connections to a restarted server are dead; the
+			// first request may see that as an outage.
+			expectRevokedWithin := func(what, access string) {
+				t.Helper()
+				deadline := time.Now().Add(recovery)
+				for {
+					o := a.hitMe(what, access)
+					if o.err == nil && o.status == http.StatusUnauthorized && o.code == "token_revoked" {
+						return
+					}
+					if o.err != nil || o.status != http.StatusServiceUnavailable || time.Now().After(deadline) {
+						t.Fatalf("%v; want 401 token_revoked", o)
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+			}
+			expectRevokedWithin("first request after the loss", alice.AccessToken)
+
+			refuseAll := func(when string) {
+				t.Helper()
+				for i, tok := range earlier {
+					expect(t, fmt.Sprintf("access token %d %s", i, when), a.me(tok.AccessToken), http.StatusUnauthorized, "token_revoked")
+					expect(t, fmt.Sprintf("refresh token %d %s", i, when), a.refresh(tok.RefreshToken), http.StatusUnauthorized, "token_revoked")
+				}
+			}
+			refuseAll("after the loss")
+
+			fresh := a.login("alice")
+			expect(t, "new login", a.me(fresh.AccessToken), http.StatusOK, "")
+			freshBob := a.login("bob")
+			expect(t, "new login of bob", a.me(freshBob.AccessToken), http.StatusOK, "")
+			refuseAll("after new logins")
+			for _, tok := range earlier {
+				expect(t, "logout with a token from before the loss", a.logoutWithRefresh(tok.RefreshToken), http.StatusNoContent, "")
+			}
+			next := a.refresh(fresh.RefreshToken).tokens(t)
+			expect(t, "refreshed new session", a.me(next.AccessToken), http.StatusOK, "")
+			expect(t, "bob's new session", a.me(freshBob.AccessToken), http.StatusOK, "")
+		})
+	}
+}
