@@ -88,8 +88,9 @@ func (c *Claims) UnmarshalJSON(data []byte) error {
 
 // checkClaimNames walks the top-level keys of a JSON object and refuses
 // exact duplicates, keys that fold to a known claim name without being it,
-// and keys with escape sequences. It does not validate the JSON: the decoder
-// that runs next does. It allocates nothing for up to 16 claims.
+// keys with escape sequences, and exp, nbf or iat given as strings. It does
+// not validate the JSON: the decoder that runs next does. It allocates
+// nothing for up to 16 claims.
 func checkClaimNames(data []byte) error {
 	var buf [16][]byte
 	seen := buf[:0]
@@ -131,7 +132,11 @@ func checkClaimNames(data []byte) error {
 		if i >= len(data) || data[i] != ':' {
 			return errSyntax
 		}
-		i = skipSpace(data, skipValue(data, skipSpace(data, i+1)))
+		i = skipSpace(data, i+1)
+		if i < len(data) && data[i] == '"' && isNumericDate(name) {
+			return errNumericDate
+		}
+		i = skipSpace(data, skipValue(data, i))
 		if i >= len(data) {
 			return errSyntax
 		}
@@ -147,6 +152,19 @@ func checkClaimNames(data []byte) error {
 }
 
 var errSyntax = errors.New("claims are not valid JSON")
+
+// errNumericDate refuses exp, nbf or iat given as a string: RFC 7519 §2 makes
+// them JSON numbers, but golang-jwt also reads "exp":"1700000000".
+var errNumericDate = errors.New("exp, nbf or iat is not a JSON number")
+
+// isNumericDate reports whether name is a NumericDate claim.
+func isNumericDate(name []byte) bool {
+	switch string(name) {
+	case "exp", "nbf", "iat":
+		return true
+	}
+	return false
+}
 
 func skipSpace(data []byte, i int) int {
 	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {

@@ -60,6 +60,10 @@ func newVerifier(kind tokenKind, keys *keyring, o *Options, validateClaims bool)
 		jwt.WithIssuedAt(),
 		jwt.WithLeeway(o.Leeway),
 		jwt.WithTimeFunc(o.Now),
+		// Canonical base64url only: otherwise a signature with its spare low
+		// bits set decodes the same, and one token has several accepted
+		// spellings. verify refuses CR and LF, which even strict skips.
+		jwt.WithStrictDecoding(),
 	}
 	if !validateClaims {
 		opts = append(opts, jwt.WithoutClaimsValidation())
@@ -82,6 +86,9 @@ func newVerifier(kind tokenKind, keys *keyring, o *Options, validateClaims bool)
 func (v *verifier) verify(raw string) (*Claims, error) {
 	if len(raw) > v.maxLen {
 		return nil, fmt.Errorf("%w: token longer than %d bytes", ErrTokenMalformed, v.maxLen)
+	}
+	if strings.ContainsAny(raw, "\r\n") { // base64 decoding, even strict, skips them
+		return nil, fmt.Errorf("%w: line break in the token", ErrTokenMalformed)
 	}
 	claims := new(Claims)
 	_, err := v.parser.ParseWithClaims(raw, claims, v.keyFunc)
