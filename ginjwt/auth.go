@@ -12,6 +12,7 @@ type Auth struct {
 	cookies    *CookieOptions // nil without the cookie transport
 	lookup     []TokenSource
 	csrfHeader string
+	tokens     *tokenCache // nil when off
 	keys       *keyring
 	access     *verifier // guard: every claim checked
 	refresh    *verifier // refresh: every claim checked
@@ -71,7 +72,12 @@ func New(o Options) (*Auth, error) {
 			lookup = append(lookup, FromCookie(cookies.AccessName))
 		}
 	}
+	var tokens *tokenCache
+	if o.TokenCacheSize > 0 {
+		tokens = newTokenCache(o.TokenCacheSize, o.Leeway)
+	}
 	return &Auth{
+		tokens:        tokens,
 		opts:          o,
 		cookies:       cookies,
 		lookup:        lookup,

@@ -41,7 +41,7 @@ func (a *Auth) verifyRequest(c *gin.Context) (*Claims, error) {
 	if raw == "" {
 		return nil, ErrTokenMissing
 	}
-	claims, err := a.access.verify(raw)
+	claims, err := a.verifyAccess(raw)
 	if err != nil {
 		return nil, err
 	}
@@ -52,6 +52,22 @@ func (a *Auth) verifyRequest(c *gin.Context) (*Claims, error) {
 		return nil, err
 	}
 	return claims, nil
+}
+
+// verifyAccess verifies an access token, through the token cache when on.
+func (a *Auth) verifyAccess(raw string) (*Claims, error) {
+	if a.tokens == nil {
+		return a.access.verify(raw)
+	}
+	now := a.opts.Now()
+	if claims, ok := a.tokens.get(raw, now); ok {
+		return claims, nil
+	}
+	claims, err := a.access.verify(raw)
+	if err == nil {
+		a.tokens.put(raw, claims, now)
+	}
+	return claims, err
 }
 
 // authenticated returns the claims the guard stored for this request or,

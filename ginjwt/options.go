@@ -91,6 +91,12 @@ type Options struct {
 	// see CookieOptions. Default nil: tokens travel in bodies and headers.
 	Cookies *CookieOptions
 
+	// TokenCacheSize is how many verified access tokens the guard
+	// remembers, by exact token string, to skip the signature check and
+	// claims decoding when one comes back; expiry is still checked on every
+	// use and the store on every request. Default 4096; negative turns it off.
+	TokenCacheSize int
+
 	// MaxTokenSize is the length above which a token is refused before any
 	// parsing. Default 8 KiB.
 	MaxTokenSize int
@@ -134,6 +140,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Leeway == 0 {
 		o.Leeway = DefaultLeeway
+	}
+	if o.TokenCacheSize == 0 {
+		o.TokenCacheSize = DefaultTokenCacheSize
 	}
 	if o.MaxTokenSize == 0 {
 		o.MaxTokenSize = DefaultMaxTokenSize

@@ -19,12 +19,14 @@ const DefaultPrefix = "jwtguard:"
 //	<prefix>{<b64 subject>}:s:<sid>    hash    g generation, r last rotation (unix ms),
 //	                                           c created (unix ms), d device label
 type keys struct {
+	tag                           string // base64url of the subject, as in invalidation messages
 	version, index, sessionPrefix string
 }
 
 func (s *Store) keysFor(subject string) keys {
-	base := s.prefix + "{" + base64.RawURLEncoding.EncodeToString([]byte(subject)) + "}:"
-	return keys{version: base + "v", index: base + "x", sessionPrefix: base + "s:"}
+	tag := base64.RawURLEncoding.EncodeToString([]byte(subject))
+	base := s.prefix + "{" + tag + "}:"
+	return keys{tag: tag, version: base + "v", index: base + "x", sessionPrefix: base + "s:"}
 }
 
 func (k keys) session(id string) string { return k.sessionPrefix + id }

@@ -27,9 +27,9 @@ end
 `
 
 // createScript: KEYS version, index, session; ARGV random version, session id,
-// now, ttl, device, client IP, user agent, session key prefix. Returns the
-// user version. When the version is missing (lost, evicted), sessions left in
-// the index are dead and are removed.
+// now, ttl, device, client IP, user agent, session key prefix, channel,
+// subject tag. Returns the user version. When the version is missing (lost,
+// evicted), sessions left in the index are dead and are removed.
 var createScript = redis.NewScript(extendTTL + `
 local version = redis.call('GET', KEYS[1])
 if not version then
@@ -39,6 +39,7 @@ if not version then
     redis.call('DEL', ARGV[8] .. id)
   end
   redis.call('DEL', KEYS[2])
+  redis.call('PUBLISH', ARGV[9], ARGV[10])
 end
 local now, ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
 redis.call('HSET', KEYS[3], 'g', 1, 'r', 0, 'c', ARGV[3], 'd', ARGV[5], 'i', ARGV[6], 'a', ARGV[7])
@@ -56,8 +57,9 @@ return {redis.call('GET', KEYS[1]), redis.call('HGET', KEYS[2], 'g')}
 `)
 
 // rotateScript: KEYS version, index, session; ARGV version, generation, now,
-// grace, reuse-after, ttl, max age, session id, client IP, user agent.
-// Returns {outcome, generation}.
+// grace, reuse-after, ttl, max age, session id, client IP, user agent,
+// channel, subject tag. Returns {outcome, generation}. Every change of the
+// session is published.
 var rotateScript = redis.NewScript(extendTTL + `
 local version = redis.call('GET', KEYS[1])
 local s = redis.call('HMGET', KEYS[3], 'g', 'r', 'c')
@@ -67,9 +69,13 @@ end
 local g, rotated, created = tonumber(s[1]), tonumber(s[2]), tonumber(s[3])
 local gen, now, ttl = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[6])
 local left = created + tonumber(ARGV[7]) - now
+local function publish()
+  redis.call('PUBLISH', ARGV[11], ARGV[12] .. ' ' .. ARGV[8])
+end
 if left <= 0 then
   redis.call('DEL', KEYS[3])
   redis.call('ZREM', KEYS[2], ARGV[8])
+  publish()
   return {6, 0}
 end
 if gen == g then
@@ -80,6 +86,7 @@ if gen == g then
   redis.call('ZADD', KEYS[2], now + ttl, ARGV[8])
   extend(KEYS[1], ttl)
   extend(KEYS[2], ttl)
+  publish()
   return {1, g}
 end
 if gen == g - 1 then
@@ -89,17 +96,20 @@ if gen == g - 1 then
 end
 redis.call('DEL', KEYS[3])
 redis.call('ZREM', KEYS[2], ARGV[8])
+publish()
 return {4, 0}
 `)
 
-// deleteScript: KEYS index, session; ARGV session id.
+// deleteScript: KEYS index, session; ARGV session id, channel, subject tag.
 var deleteScript = redis.NewScript(`
 redis.call('DEL', KEYS[2])
 redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('PUBLISH', ARGV[2], ARGV[3] .. ' ' .. ARGV[1])
 return 0
 `)
 
-// revokeUserScript: KEYS version, index; ARGV session key prefix. Advances the
+// revokeUserScript: KEYS version, index; ARGV session key prefix, channel,
+// subject tag. Advances the
 // version (INCR keeps its TTL) and deletes every indexed session. The session
 // keys are built from the index; they carry the same hash tag, so they are in
 // the slot of KEYS.
@@ -112,10 +122,12 @@ for _, id in ipairs(ids) do
   redis.call('DEL', ARGV[1] .. id)
 end
 redis.call('DEL', KEYS[2])
+redis.call('PUBLISH', ARGV[2], ARGV[3])
 return #ids
 `)
 
-// revokeOthersScript: KEYS index; ARGV session key prefix, id to keep.
+// revokeOthersScript: KEYS index; ARGV session key prefix, id to keep,
+// channel, subject tag.
 // Deletes every indexed session but one.
 var revokeOthersScript = redis.NewScript(`
 for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
@@ -124,6 +136,7 @@ for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
     redis.call('ZREM', KEYS[1], id)
   end
 end
+redis.call('PUBLISH', ARGV[3], ARGV[4])
 return 0
 `)
 

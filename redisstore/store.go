@@ -39,6 +39,7 @@ type Store struct {
 	deadlines bool
 
 	logger *slog.Logger // see WithLogger
+	near   *nearCache   // see WithNearCache; nil when off
 }
 
 var _ ginjwt.Store = (*Store)(nil)
@@ -91,8 +92,14 @@ func New(client redis.UniversalClient, opts ...Option) (*Store, error) {
 		}
 	}
 	s.checkEviction()
+	if s.near != nil {
+		s.near.start(client, s.channel())
+	}
 	return s, nil
 }
+
+// channel is the pub/sub channel of invalidations.
+func (s *Store) channel() string { return s.prefix + "invalidate" }
 
 // honorsDeadlines reports whether client applies context deadlines to
 // socket reads and writes, which go-redis clients do only with
@@ -152,7 +159,7 @@ func (s *Store) CreateSession(ctx context.Context, subject string, ns ginjwt.New
 	v, err := s.run(ctx, createScript,
 		[]string{k.version, k.index, k.session(ns.ID)},
 		randomVersion(), ns.ID, ns.Created.UnixMilli(), ttl.Milliseconds(), ns.Device,
-		ns.Client.IP, ns.Client.UserAgent, k.sessionPrefix,
+		ns.Client.IP, ns.Client.UserAgent, k.sessionPrefix, s.channel(), k.tag,
 	).Text()
 	if err != nil {
 		return 0, fmt.Errorf("redisstore: create session: %w", err)
@@ -164,11 +171,28 @@ func (s *Store) CreateSession(ctx context.Context, subject string, ns ginjwt.New
 	return version, nil
 }
 
-// State implements ginjwt.Store with one EVALSHA.
+// State implements ginjwt.Store with one EVALSHA, or none when the
+// near-cache holds the session.
 func (s *Store) State(ctx context.Context, subject, sessionID string) (ginjwt.SessionState, bool, error) {
 	if !validSessionID(sessionID) {
 		return ginjwt.SessionState{}, false, nil
 	}
+	if s.near == nil || !s.near.healthy.Load() {
+		return s.state(ctx, subject, sessionID)
+	}
+	if st, ok := s.near.get(subject, sessionID); ok {
+		return st, true, nil
+	}
+	epoch := s.near.epoch.Load()
+	st, found, err := s.state(ctx, subject, sessionID)
+	if err == nil && found {
+		s.near.put(subject, sessionID, st, epoch)
+	}
+	return st, found, err
+}
+
+// state reads a session's state from Redis.
+func (s *Store) state(ctx context.Context, subject, sessionID string) (ginjwt.SessionState, bool, error) {
 	k := s.keysFor(subject)
 	vals, err := s.run(ctx, stateScript, []string{k.version, k.session(sessionID)}).Slice()
 	if err != nil {
@@ -195,8 +219,9 @@ func (s *Store) Rotate(ctx context.Context, subject, sessionID string, r ginjwt.
 		[]string{k.version, k.index, k.session(sessionID)},
 		r.UserVersion, r.Generation, r.Now.UnixMilli(), r.Grace.Milliseconds(),
 		r.ReuseAfter.Milliseconds(), r.TTL.Milliseconds(), r.MaxAge.Milliseconds(), sessionID,
-		r.Client.IP, r.Client.UserAgent,
+		r.Client.IP, r.Client.UserAgent, s.channel(), k.tag,
 	).Int64Slice()
+	s.forget(subject, sessionID)
 	if err != nil {
 		return ginjwt.RotateResult{}, fmt.Errorf("redisstore: rotate: %w", err)
 	}
@@ -225,7 +250,9 @@ func (s *Store) DeleteSession(ctx context.Context, subject, sessionID string) er
 		return nil
 	}
 	k := s.keysFor(subject)
-	if err := s.run(ctx, deleteScript, []string{k.index, k.session(sessionID)}, sessionID).Err(); err != nil {
+	err := s.run(ctx, deleteScript, []string{k.index, k.session(sessionID)}, sessionID, s.channel(), k.tag).Err()
+	s.forget(subject, sessionID)
+	if err != nil {
 		return fmt.Errorf("redisstore: delete session: %w", err)
 	}
 	return nil
@@ -234,7 +261,9 @@ func (s *Store) DeleteSession(ctx context.Context, subject, sessionID string) er
 // RevokeOtherSessions implements ginjwt.Store.
 func (s *Store) RevokeOtherSessions(ctx context.Context, subject, keepID string) error {
 	k := s.keysFor(subject)
-	if err := s.run(ctx, revokeOthersScript, []string{k.index}, k.sessionPrefix, keepID).Err(); err != nil {
+	err := s.run(ctx, revokeOthersScript, []string{k.index}, k.sessionPrefix, keepID, s.channel(), k.tag).Err()
+	s.forget(subject, "")
+	if err != nil {
 		return fmt.Errorf("redisstore: revoke other sessions: %w", err)
 	}
 	return nil
@@ -275,7 +304,9 @@ func (s *Store) Sessions(ctx context.Context, subject string) ([]ginjwt.SessionI
 // RevokeUser implements ginjwt.Store.
 func (s *Store) RevokeUser(ctx context.Context, subject string) error {
 	k := s.keysFor(subject)
-	if err := s.run(ctx, revokeUserScript, []string{k.version, k.index}, k.sessionPrefix).Err(); err != nil {
+	err := s.run(ctx, revokeUserScript, []string{k.version, k.index}, k.sessionPrefix, s.channel(), k.tag).Err()
+	s.forget(subject, "")
+	if err != nil {
 		return fmt.Errorf("redisstore: revoke user: %w", err)
 	}
 	return nil

@@ -1,0 +1,67 @@
+package ginjwt
+
+import (
+	"sync"
+	"time"
+)
+
+// DefaultTokenCacheSize is how many verified access tokens the guard
+// remembers unless Options.TokenCacheSize says otherwise.
+const DefaultTokenCacheSize = 4096
+
+// tokenCache remembers access tokens that passed verification, keyed by the
+// exact token string, so that the guard skips the signature check and the
+// claims decoding when a token comes back. Only the outcome of verification
+// is cached, never a session check: the store is still asked on every
+// request (or its own near-cache is). Expiry is checked on every use.
+type tokenCache struct {
+	max    int
+	leeway time.Duration
+
+	mu      sync.RWMutex
+	entries map[string]*Claims
+}
+
+func newTokenCache(max int, leeway time.Duration) *tokenCache {
+	return &tokenCache{max: max, leeway: leeway, entries: make(map[string]*Claims, min(max, 1024))}
+}
+
+// get returns a copy of the claims of a verified token that has not expired.
+func (tc *tokenCache) get(raw string, now time.Time) (*Claims, bool) {
+	tc.mu.RLock()
+	claims, ok := tc.entries[raw]
+	tc.mu.RUnlock()
+	if !ok || !now.Before(claims.ExpiresAt.Add(tc.leeway)) {
+		return nil, false
+	}
+	cp := *claims
+	return &cp, true
+}
+
+// put remembers verified claims. When the cache is full it drops expired
+// entries and, if that is not enough, an arbitrary eighth of the rest.
+func (tc *tokenCache) put(raw string, claims *Claims, now time.Time) {
+	cp := *claims
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	if len(tc.entries) >= tc.max {
+		tc.evict(now)
+	}
+	tc.entries[raw] = &cp
+}
+
+func (tc *tokenCache) evict(now time.Time) {
+	for raw, c := range tc.entries {
+		if !now.Before(c.ExpiresAt.Add(tc.leeway)) {
+			delete(tc.entries, raw)
+		}
+	}
+	drop := len(tc.entries) - tc.max + max(tc.max/8, 1)
+	for raw := range tc.entries {
+		if drop <= 0 {
+			break
+		}
+		delete(tc.entries, raw)
+		drop--
+	}
+}

@@ -1,0 +1,278 @@
+package redisstore
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jwtguard/jwtguard/ginjwt"
+	"github.com/redis/go-redis/v9"
+)
+
+// Defaults of the near-cache.
+const (
+	DefaultNearCacheEntries = 100_000
+	DefaultNearCacheTTL     = time.Second
+)
+
+// nearCachePing is how often an idle subscription is checked; a subscription
+// that misses a reply is treated as lost.
+const nearCachePing = time.Second
+
+// WithNearCache keeps the session state this process reads in a bounded
+// local cache, so that a guard check of a recently seen session costs no
+// round trip. Every mutation script publishes an invalidation on a Redis
+// pub/sub channel (prefix + "invalidate"); the store subscribes and drops the
+// entries it names, so a revocation through any instance reaches every
+// instance within milliseconds.
+//
+// Safety: the cache is only used while the subscription is up; it is flushed
+// whenever the subscription is (re)established, and bypassed while it is
+// down. Each entry also expires after ttl, so that even a lost message keeps
+// a revoked token alive for at most ttl. maxEntries bounds memory; zero
+// values mean 100,000 entries and 1 second. Call Close to stop the
+// subscription.
+//
+// Plain pub/sub rather than RESP3 client tracking: it works the same on a
+// single node, Sentinel and Cluster (messages reach subscribers on every
+// node), on go-redis's pooled connections, and through proxies; tracking
+// needs RESP3 and per-connection redirection that go-redis pools do not
+// expose.
+func WithNearCache(maxEntries int, ttl time.Duration) Option {
+	return func(s *Store) error {
+		if maxEntries < 0 || ttl < 0 {
+			return errors.New("redisstore: near-cache size and TTL must not be negative")
+		}
+		if maxEntries == 0 {
+			maxEntries = DefaultNearCacheEntries
+		}
+		if ttl == 0 {
+			ttl = DefaultNearCacheTTL
+		}
+		s.near = &nearCache{max: maxEntries, ttl: ttl, users: map[string]map[string]cacheEntry{}}
+		return nil
+	}
+}
+
+// nearCache is the local cache of session state behind WithNearCache.
+type nearCache struct {
+	max int
+	ttl time.Duration
+
+	// healthy is true while the invalidation subscription is up.
+	healthy atomic.Bool
+	// epoch advances with every invalidation and flush; a read from Redis
+	// only fills the cache if no invalidation arrived while it ran.
+	epoch atomic.Uint64
+
+	mu    sync.RWMutex
+	users map[string]map[string]cacheEntry // subject -> session id -> entry
+	n     int
+
+	stop func()
+	done chan struct{}
+	ps   atomic.Pointer[redis.PubSub] // the current subscription, closed by stop
+}
+
+type cacheEntry struct {
+	state   ginjwt.SessionState
+	expires time.Time
+}
+
+// get returns a cached state that has not expired.
+func (nc *nearCache) get(subject, sessionID string) (ginjwt.SessionState, bool) {
+	nc.mu.RLock()
+	e, ok := nc.users[subject][sessionID]
+	nc.mu.RUnlock()
+	if !ok || !time.Now().Before(e.expires) {
+		return ginjwt.SessionState{}, false
+	}
+	return e.state, true
+}
+
+// put caches a state read from Redis when the read started at epoch and
+// nothing was invalidated since.
+func (nc *nearCache) put(subject, sessionID string, st ginjwt.SessionState, epoch uint64) {
+	nc.mu.Lock()
+	defer nc.mu.Unlock()
+	if !nc.healthy.Load() || nc.epoch.Load() != epoch {
+		return
+	}
+	if nc.n >= nc.max {
+		nc.shrink()
+	}
+	sessions := nc.users[subject]
+	if sessions == nil {
+		sessions = map[string]cacheEntry{}
+		nc.users[subject] = sessions
+	}
+	if _, exists := sessions[sessionID]; !exists {
+		nc.n++
+	}
+	sessions[sessionID] = cacheEntry{state: st, expires: time.Now().Add(nc.ttl)}
+}
+
+// shrink drops expired entries and, if that is not enough, whole subjects
+// until an eighth of the room is free. The caller holds mu.
+func (nc *nearCache) shrink() {
+	now := time.Now()
+	for subject, sessions := range nc.users {
+		for id, e := range sessions {
+			if !now.Before(e.expires) {
+				delete(sessions, id)
+				nc.n--
+			}
+		}
+		if len(sessions) == 0 {
+			delete(nc.users, subject)
+		}
+	}
+	for subject, sessions := range nc.users {
+		if nc.n < nc.max-nc.max/8 {
+			break
+		}
+		nc.n -= len(sessions)
+		delete(nc.users, subject)
+	}
+}
+
+// invalidate handles one message: "<b64 subject>" drops every session of the
+// subject, "<b64 subject> <session id>" one session.
+func (nc *nearCache) invalidate(payload string) {
+	b64Subject, sessionID, one := strings.Cut(payload, " ")
+	raw, err := base64.RawURLEncoding.DecodeString(b64Subject)
+	nc.mu.Lock()
+	defer nc.mu.Unlock()
+	nc.epoch.Add(1)
+	if err != nil {
+		nc.flushLocked() // unreadable: drop everything rather than guess
+		return
+	}
+	if !one {
+		sessionID = ""
+	}
+	nc.dropLocked(string(raw), sessionID)
+}
+
+// dropLocked drops one session of subject, or all of them when sessionID is
+// empty. The caller holds mu.
+func (nc *nearCache) dropLocked(subject, sessionID string) {
+	sessions := nc.users[subject]
+	if sessionID == "" {
+		nc.n -= len(sessions)
+		delete(nc.users, subject)
+	} else if _, ok := sessions[sessionID]; ok {
+		delete(sessions, sessionID)
+		nc.n--
+	}
+}
+
+// forget drops the entries a mutation of this process changed, right after
+// it, so the process reads its own writes without waiting for the message.
+// An empty sessionID drops the whole subject.
+func (s *Store) forget(subject, sessionID string) {
+	if s.near == nil {
+		return
+	}
+	s.near.mu.Lock()
+	defer s.near.mu.Unlock()
+	s.near.epoch.Add(1)
+	s.near.dropLocked(subject, sessionID)
+}
+
+func (nc *nearCache) flushLocked() {
+	nc.epoch.Add(1)
+	clear(nc.users)
+	nc.n = 0
+}
+
+// setHealthy flushes the cache and marks the subscription up or down.
+func (nc *nearCache) setHealthy(up bool) {
+	nc.mu.Lock()
+	defer nc.mu.Unlock()
+	nc.flushLocked()
+	nc.healthy.Store(up)
+}
+
+// start runs the subscription until stopped.
+func (nc *nearCache) start(client redis.UniversalClient, channel string) {
+	ctx, cancel := context.WithCancel(context.Background())
+	nc.done = make(chan struct{})
+	nc.stop = func() {
+		cancel()
+		if ps := nc.ps.Load(); ps != nil {
+			_ = ps.Close() // unblocks a pending receive
+		}
+	}
+	go func() {
+		defer close(nc.done)
+		backoff := 50 * time.Millisecond
+		for ctx.Err() == nil {
+			ps := client.Subscribe(ctx, channel)
+			nc.ps.Store(ps)
+			if ctx.Err() != nil {
+				_ = ps.Close()
+				break
+			}
+			if nc.listen(ctx, ps) {
+				backoff = 50 * time.Millisecond
+			}
+			_ = ps.Close()
+			nc.setHealthy(false)
+			select {
+			case <-ctx.Done():
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, 2*time.Second)
+		}
+	}()
+}
+
+// listen handles messages until the subscription fails, and reports whether
+// it was ever up.
+func (nc *nearCache) listen(ctx context.Context, ps *redis.PubSub) (wasUp bool) {
+	pinged := false
+	for {
+		msg, err := ps.ReceiveTimeout(ctx, nearCachePing)
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() && !pinged && ctx.Err() == nil {
+				pinged = true
+				if ps.Ping(ctx) == nil {
+					continue
+				}
+			}
+			return wasUp
+		}
+		pinged = false
+		switch m := msg.(type) {
+		case *redis.Subscription:
+			if m.Kind == "subscribe" {
+				nc.setHealthy(true)
+				wasUp = true
+			}
+		case *redis.Message:
+			nc.invalidate(m.Payload)
+		}
+	}
+}
+
+// NearCacheHealthy reports whether the near-cache is in use: configured and
+// its invalidation subscription up.
+func (s *Store) NearCacheHealthy() bool { return s.near != nil && s.near.healthy.Load() }
+
+// Close stops the near-cache subscription, if any. It does not close the
+// Redis client, which belongs to the caller.
+func (s *Store) Close() error {
+	if s.near != nil && s.near.stop != nil {
+		s.near.stop()
+		<-s.near.done
+		s.near.setHealthy(false)
+	}
+	return nil
+}
