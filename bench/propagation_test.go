@@ -1,0 +1,143 @@
+package bench
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Revocation propagation between two app instances: A and B are two
+// ginjwt.Auth on two redisstore.Store with the near-cache on, on two go-redis
+// clients, sharing one Redis and one key prefix. A trial logs a session in
+// through A, warms B's caches with its access token (B answers from memory),
+// revokes the session through A, and polls B's guard until it refuses the
+// token. The delay is measured from the start of A's revocation call (so it
+// includes A's round trip) to B's first 401.
+
+// propagationTrials is how many trials the test runs.
+const propagationTrials = 1000
+
+// propagationLimit fails the test: far above the 5 ms target, so that only a
+// broken invalidation path fails it on a loaded machine.
+const propagationLimit = 50 * time.Millisecond
+
+type instances struct{ a, b *ourApp }
+
+func newInstances(tb testing.TB) instances {
+	tb.Helper()
+	rdbA, prefix := newRedis(tb)
+	rdbB, _ := newRedis(tb)
+	a := newOurAppOn(tb, warmConfig, rdbA, prefix)
+	b := newOurAppOn(tb, warmConfig, rdbB, prefix)
+	return instances{a, b}
+}
+
+// checkWarm fails tb unless B answers token from its caches: a guard check
+// that costs no round trip. It retries, since a near-cache entry may expire
+// (its TTL) between two requests.
+func (in instances) checkWarm(tb testing.TB, token string) {
+	tb.Helper()
+	req := getRequest(token)
+	for range 3 {
+		if code := serve(in.b.engine, req); code != http.StatusNoContent {
+			tb.Fatalf("B answered %d", code)
+		}
+		before := in.b.trips.load()
+		for range 10 {
+			serve(in.b.engine, req)
+		}
+		if in.b.trips.load() == before {
+			return
+		}
+	}
+	tb.Fatal("B's guard goes to Redis on every request: near-cache not in use")
+}
+
+// trial runs one propagation trial and returns the delay, and the part of it
+// after A's revocation call returned.
+func (in instances) trial(tb testing.TB) (delay, afterAck time.Duration) {
+	tb.Helper()
+	tr := in.a.login(tb, subject)
+	var claims struct {
+		jwt.RegisteredClaims
+		SessionID string `json:"sid"`
+	}
+	if _, _, err := jwt.NewParser().ParseUnverified(tr.AccessToken, &claims); err != nil {
+		tb.Fatal(err)
+	}
+	req := getRequest(tr.AccessToken)
+	for range 2 { // the first fills B's caches, the second is served from them
+		if code := serve(in.b.engine, req); code != http.StatusNoContent {
+			tb.Fatalf("B answered %d before the revocation", code)
+		}
+	}
+	start := time.Now()
+	if err := in.a.auth.RevokeSession(context.Background(), subject, claims.SessionID); err != nil {
+		tb.Fatal(err)
+	}
+	acked := time.Now()
+	for {
+		switch code := serve(in.b.engine, req); code {
+		case http.StatusNoContent:
+		case http.StatusUnauthorized:
+			end := time.Now()
+			return end.Sub(start), end.Sub(acked)
+		default:
+			tb.Fatalf("B answered %d", code)
+		}
+		if time.Since(start) > time.Second {
+			tb.Fatal("B still accepts the revoked token after 1s")
+		}
+	}
+}
+
+// quantile of sorted durations (nearest rank).
+func quantile(sorted []time.Duration, q float64) time.Duration {
+	i := int(q*float64(len(sorted))+0.5) - 1
+	return sorted[min(max(i, 0), len(sorted)-1)]
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// TestRevocationPropagation: 1,000 trials; logs p50/p99/max and fails when
+// p99 exceeds propagationLimit.
+func TestRevocationPropagation(t *testing.T) {
+	in := newInstances(t)
+	in.checkWarm(t, in.a.login(t, subject).AccessToken)
+	delays := make([]time.Duration, propagationTrials)
+	after := make([]time.Duration, propagationTrials)
+	for i := range delays {
+		delays[i], after[i] = in.trial(t)
+	}
+	slices.Sort(delays)
+	slices.Sort(after)
+	p50, p99 := quantile(delays, 0.50), quantile(delays, 0.99)
+	t.Logf("revocation A→B over %d trials, from the start of A's call: p50 %.3f ms, p99 %.3f ms, max %.3f ms; "+
+		"after A's call returned: p50 %.3f ms, p99 %.3f ms",
+		len(delays), ms(p50), ms(p99), ms(delays[len(delays)-1]), ms(quantile(after, 0.50)), ms(quantile(after, 0.99)))
+	if p99 > propagationLimit {
+		t.Errorf("p99 %v above %v", p99, propagationLimit)
+	}
+}
+
+// BenchmarkRevocationPropagation runs b.N trials (use -benchtime=1000x) and
+// reports the delay's p50 and p99 in ms; ns/op is a whole trial (login,
+// warm-up, revocation, polling).
+func BenchmarkRevocationPropagation(b *testing.B) {
+	in := newInstances(b)
+	in.checkWarm(b, in.a.login(b, subject).AccessToken)
+	delays := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for b.Loop() {
+		d, _ := in.trial(b)
+		delays = append(delays, d)
+	}
+	b.StopTimer()
+	slices.Sort(delays)
+	b.ReportMetric(ms(quantile(delays, 0.50)), "p50-ms")
+	b.ReportMetric(ms(quantile(delays, 0.99)), "p99-ms")
+}

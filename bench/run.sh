@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Side-by-side benchmarks against a real Redis.
+#
+#   bench/run.sh          every benchmark COUNT times (default 5) with -benchmem,
+#                         raw output saved under OUT (default bench/results/),
+#                         then a benchstat table (medians, ± 95% interval), the
+#                         Redis bytes per session and the propagation test
+#   bench/run.sh quick    go vet, then every benchmark once (-benchtime=1x), so
+#                         that they build and pass; what CI runs
+#
+# Environment: REDIS_ADDR (default 127.0.0.1:6379), COUNT (5), BENCH (a -bench
+# regexp, default .), BENCHTIME (go test's default 1s), OUT (results dir).
+# The benchmarks share the machine with redis-server: run them on a quiet box.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+export REDIS_ADDR="${REDIS_ADDR:-127.0.0.1:6379}"
+COUNT="${COUNT:-5}"
+BENCH="${BENCH:-.}"
+BENCHTIME="${BENCHTIME:-1s}"
+OUT="${OUT:-results}"
+BENCHSTAT=golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
+PROPAGATION=RevocationPropagation
+
+if [ "${1:-}" = quick ]; then
+  go vet ./...
+  go test -run '^$' -bench "$BENCH" -benchtime=1x ./...
+  exit 0
+fi
+[ $# -eq 0 ] || { echo "usage: $0 [quick]" >&2; exit 2; }
+
+mkdir -p "$OUT"
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+raw="$OUT/bench-$stamp.txt"
+logs="$OUT/tests-$stamp.txt"
+
+{
+  echo "# $(date -u '+%Y-%m-%d %H:%M:%S UTC'); uptime:$(uptime)"
+  echo "# $(go version); redis $(redis-cli -u "redis://$REDIS_ADDR" info server 2>/dev/null | tr -d '\r' | sed -n 's/^redis_version://p')"
+  echo "# cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(nproc) cores"
+} | tee "$raw"
+
+echo "== benchmarks (-count $COUNT, -benchtime $BENCHTIME; REDIS_ADDR=$REDIS_ADDR)"
+go test -run '^$' -bench "$BENCH" -skip "$PROPAGATION" -benchmem -count "$COUNT" \
+  -benchtime "$BENCHTIME" -timeout 0 . | tee -a "$raw"
+if [[ "$PROPAGATION" =~ $BENCH ]]; then
+  echo "== revocation propagation (1000 trials per run)"
+  go test -run '^$' -bench "$PROPAGATION" -benchtime 1000x -count "$COUNT" -timeout 0 . | tee -a "$raw"
+fi
+
+echo "== Redis bytes per session and propagation test"
+go test -count 1 -run 'TestBytesPerSession|TestRevocationPropagation' -v . | tee "$logs" |
+  grep -E 'bytes_test|propagation_test|^(---|ok|FAIL)'
+
+echo "== benchstat (raw output: $raw)"
+go run "$BENCHSTAT" "$raw"
