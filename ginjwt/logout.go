@@ -57,7 +57,9 @@ func (a *Auth) LogoutHandler() gin.HandlerFunc {
 			a.fail(c, err)
 			return
 		}
-		if a.cookies != nil {
+		// Scope others ends the other sessions only: the caller stays signed
+		// in and keeps its cookies.
+		if a.cookies != nil && scope != ScopeOthers {
 			a.clearTokenCookies(c)
 		}
 		c.Header("Cache-Control", "no-store")
