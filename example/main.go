@@ -11,6 +11,8 @@
 //	            start, so tokens do not survive a restart)
 //	COOKIE_INSECURE=1  browser cookies without the Secure attribute, for
 //	            plain HTTP on a host other than localhost
+//	ACCESS_TTL  access token lifetime, a Go duration such as "2s" (default
+//	            15m); short ones let tests and demos watch tokens expire
 //
 // Demo users: alice / wonderland (admin) and bob / builder. Routes:
 //
@@ -60,6 +62,9 @@ type config struct {
 	secret          []byte // HMAC secret of the tokens
 	secretGenerated bool   // secret is random, made at start
 	cookieInsecure  bool   // browser cookies without Secure, for plain HTTP beyond localhost
+
+	// accessTTL is the access token lifetime; zero means ginjwt's default.
+	accessTTL time.Duration
 }
 
 func main() {
@@ -103,6 +108,13 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 	cfg.redisAddr, _ = lookup("REDIS_ADDR")
 	if v, _ := lookup("COOKIE_INSECURE"); v == "1" {
 		cfg.cookieInsecure = true
+	}
+	if v, ok := lookup("ACCESS_TTL"); ok && v != "" {
+		ttl, err := time.ParseDuration(v)
+		if err != nil || ttl < time.Second {
+			return cfg, fmt.Errorf("ACCESS_TTL=%q: want a duration of at least 1s, such as 2s or 15m", v)
+		}
+		cfg.accessTTL = ttl
 	}
 	secret, ok := lookup("JWT_SECRET")
 	switch {
@@ -157,6 +169,7 @@ func newAuth(rdb redis.UniversalClient, cfg config, log *slog.Logger) (auths, er
 		Keys:         []ginjwt.Key{ginjwt.HS256(cfg.secret)},
 		Authenticate: authenticate,
 		OnEvent:      logEvent(log),
+		AccessTTL:    cfg.accessTTL,
 	}
 	bearer, err := ginjwt.New(opts)
 	if err != nil {
