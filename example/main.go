@@ -28,6 +28,7 @@
 //	POST   /api/password        {"current_password","new_password"}: logs out everywhere
 //	GET    /api/admin           admins only
 //	GET    /healthz
+//	GET    /demo/               browser demo of the JavaScript client (example/web)
 package main
 
 import (
@@ -205,6 +206,7 @@ func newRouter(auth auths, log *slog.Logger) *gin.Engine {
 	router.Use(requestLog(log), gin.Recovery())
 
 	router.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok") })
+	mountWeb(router)
 	router.GET("/.well-known/jwks.json", auth.bearer.JWKSHandler())
 	mountAuth(router.Group("/auth"), auth.bearer)
 	mountAuth(router.Group("/web/auth"), auth.browser)

@@ -1,0 +1,83 @@
+// Starts the Go example server (../../../../example) for the tests: a binary
+// built once per test file (or JWTGUARD_EXAMPLE_BIN, which CI builds once),
+// on a free port chosen by the kernel, with the embedded Redis. A server that
+// cannot be built or started fails the test file; nothing is skipped.
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+export const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
+
+/** Builds the example, unless JWTGUARD_EXAMPLE_BIN names a built one. */
+async function exampleBinary() {
+  if (process.env.JWTGUARD_EXAMPLE_BIN) return { bin: process.env.JWTGUARD_EXAMPLE_BIN, cleanup: async () => {} };
+  const dir = await mkdtemp(join(tmpdir(), 'jwtguard-example-'));
+  const bin = join(dir, 'example');
+  try {
+    await promisify(execFile)('go', ['build', '-o', bin, './example'], { cwd: repoRoot });
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw new Error(`building the example server failed: ${err.stderr || err.message}`);
+  }
+  return { bin, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * Starts the example and resolves when it listens. env is added to the
+ * server's environment (ACCESS_TTL, …). REDIS_ADDR is removed, so the server
+ * always uses its embedded Redis even where CI exports one.
+ */
+export async function startExample({ env = {}, timeoutMs = 60_000 } = {}) {
+  const { bin, cleanup } = await exampleBinary();
+  const childEnv = { ...process.env, ADDR: '127.0.0.1:0', ...env };
+  delete childEnv.REDIS_ADDR;
+  delete childEnv.REDIS_CLUSTER_ADDRS;
+  const child = spawn(bin, [], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+
+  const addr = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`example server did not listen within ${timeoutMs} ms:\n${output}`)), timeoutMs);
+    const onData = (chunk) => {
+      output += chunk;
+      const m = /msg=listening addr=(\S+)/.exec(output);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    };
+    child.stdout.setEncoding('utf8').on('data', onData);
+    child.stderr.setEncoding('utf8').on('data', onData);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(new Error(`starting the example server: ${err.message}`));
+    });
+    exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`example server exited (code ${code}, signal ${signal}) before listening:\n${output}`));
+    });
+  }).catch(async (err) => {
+    child.kill('SIGKILL');
+    await cleanup();
+    throw err;
+  });
+
+  const port = Number(addr.slice(addr.lastIndexOf(':') + 1));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    logs: () => output,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      await cleanup();
+    },
+  };
+}
