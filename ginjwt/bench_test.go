@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/jwtguard/jwtguard/ginjwt"
@@ -20,13 +21,18 @@ type benchApp struct {
 	engine *gin.Engine
 	access string
 	tokens ginjwt.TokenResponse
+	req    *http.Request // the guarded GET, reused: handlers do not modify it
 }
 
-func newBenchApp(b *testing.B, backend redistest.Backend) *benchApp {
+func newBenchApp(b *testing.B, backend redistest.Backend, storeOpts ...redisstore.Option) *benchApp {
 	client := backend.ClientWith(b, &redis.UniversalOptions{ContextTimeoutEnabled: true})
-	store, err := redisstore.New(client, redisstore.WithPrefix(redistest.Prefix(b, backend)))
+	store, err := redisstore.New(client, append([]redisstore.Option{redisstore.WithPrefix(redistest.Prefix(b, backend)), redisstore.WithLogger(nil)}, storeOpts...)...)
 	if err != nil {
 		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = store.Close() })
+	for len(storeOpts) > 0 && !store.NearCacheHealthy() {
+		time.Sleep(time.Millisecond)
 	}
 	auth, err := ginjwt.New(ginjwt.Options{
 		Store: store,
@@ -48,14 +54,14 @@ func newBenchApp(b *testing.B, backend redistest.Backend) *benchApp {
 	if err := json.Unmarshal(w.Body.Bytes(), &tr); err != nil {
 		b.Fatalf("login: %v %s", err, w.Body)
 	}
-	return &benchApp{engine: r, access: tr.AccessToken, tokens: tr}
+	req, _ := http.NewRequest("GET", "/api/ping", nil)
+	req.Header.Set("Authorization", "Bearer "+tr.AccessToken)
+	return &benchApp{engine: r, access: tr.AccessToken, tokens: tr, req: req}
 }
 
 func (a *benchApp) ping(b *testing.B) {
-	req := httptest.NewRequest("GET", "/api/ping", nil)
-	req.Header.Set("Authorization", "Bearer "+a.access)
 	w := httptest.NewRecorder()
-	a.engine.ServeHTTP(w, req)
+	a.engine.ServeHTTP(w, a.req)
 	if w.Code != http.StatusNoContent {
 		b.Fatalf("guard answered %d %s", w.Code, w.Body)
 	}
@@ -74,6 +80,22 @@ func BenchmarkGuard(b *testing.B) {
 		})
 		b.Run(backend.Name+"-parallel", func(b *testing.B) {
 			a := newBenchApp(b, backend)
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					a.ping(b)
+				}
+			})
+		})
+		b.Run(backend.Name+"-nearcache", func(b *testing.B) {
+			a := newBenchApp(b, backend, redisstore.WithNearCache(0, 0))
+			b.ReportAllocs()
+			for b.Loop() {
+				a.ping(b)
+			}
+		})
+		b.Run(backend.Name+"-nearcache-parallel", func(b *testing.B) {
+			a := newBenchApp(b, backend, redisstore.WithNearCache(0, 0))
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {

@@ -55,8 +55,9 @@ func HS256(secret []byte) Key { return Key{Algorithm: "HS256", Secret: secret} }
 // jwtKey is what golang-jwt needs to sign and verify one kind of token.
 type jwtKey struct {
 	method jwt.SigningMethod
-	sign   any // nil when the key cannot sign
-	verify any // nil when the key cannot verify this kind of token
+	sign   any      // nil when the key cannot sign
+	verify any      // nil when the key cannot verify this kind of token
+	macs   *macPool // pooled HMAC states for verify; nil for asymmetric keys
 }
 
 // signingKey is a validated Key ready for use.
@@ -130,7 +131,7 @@ func newSigningKey(k Key) (*signingKey, error) {
 			return nil, fmt.Errorf(".Secret is %d bytes; HMAC secrets need at least %d random bytes", len(k.Secret), MinHMACKeySize)
 		}
 		secret := append([]byte(nil), k.Secret...)
-		sk.access = jwtKey{method: method, sign: secret, verify: secret}
+		sk.access = jwtKey{method: method, sign: secret, verify: secret, macs: hmacPool(method, secret)}
 		return sk, sk.derive(method, secret)
 	}
 	if len(k.Secret) > 0 {
@@ -177,7 +178,7 @@ func (sk *signingKey) derive(refreshMethod jwt.SigningMethod, material []byte) e
 	if err != nil {
 		return fmt.Errorf(": deriving the CSRF key: %w", err)
 	}
-	sk.refresh = jwtKey{method: refreshMethod, sign: refresh, verify: refresh}
+	sk.refresh = jwtKey{method: refreshMethod, sign: refresh, verify: refresh, macs: hmacPool(refreshMethod, refresh)}
 	sk.csrf = csrf
 	return nil
 }

@@ -44,99 +44,128 @@ func (a *Auth) issue(kind tokenKind, claims *Claims) (string, error) {
 type verifier struct {
 	kind     tokenKind
 	keys     *keyring
-	parser   *jwt.Parser
+	algs     []string // the algorithms of this kind's keys
 	maxLen   int
-	skipTime bool   // the parser skips claim validation; verify checks iss and aud itself
-	issuer   string // checked by verify when skipTime
-	audience string // checked by verify when skipTime
+	skipTime bool // exp, nbf and iat are not checked (logout)
+	issuer   string
+	audience string
+	leeway   time.Duration
+	now      func() time.Time
 }
 
-func newVerifier(kind tokenKind, keys *keyring, o *Options, validateClaims bool) *verifier {
-	opts := []jwt.ParserOption{
-		jwt.WithValidMethods(kind.algs(keys)),
-		jwt.WithIssuer(o.Issuer),
-		jwt.WithAudience(o.Audience),
-		jwt.WithExpirationRequired(),
-		jwt.WithIssuedAt(),
-		jwt.WithLeeway(o.Leeway),
-		jwt.WithTimeFunc(o.Now),
-		// Canonical base64url only: otherwise a signature with its spare low
-		// bits set decodes the same, and one token has several accepted
-		// spellings. verify refuses CR and LF, which even strict skips.
-		jwt.WithStrictDecoding(),
-	}
-	if !validateClaims {
-		opts = append(opts, jwt.WithoutClaimsValidation())
-	}
+func newVerifier(kind tokenKind, keys *keyring, o *Options, validateTime bool) *verifier {
 	return &verifier{
 		kind:     kind,
 		keys:     keys,
-		parser:   jwt.NewParser(opts...),
+		algs:     kind.algs(keys),
 		maxLen:   o.MaxTokenSize,
-		skipTime: !validateClaims,
+		skipTime: !validateTime,
 		issuer:   o.Issuer,
 		audience: o.Audience,
+		leeway:   o.Leeway,
+		now:      o.Now,
 	}
 }
 
-// verify parses and checks a token: size, header type, pinned algorithm of
-// the key its kid names, signature, then (unless the verifier skips them)
-// exp, nbf, iat, iss and aud, and finally the claim type. The error wraps one
-// of the package's sentinels.
+// verify parses and checks a token, in golang-jwt's order: size and
+// structure, canonical base64url, header and claims JSON (token_malformed);
+// the algorithm among this kind's, the header type (token_wrong_type), the key
+// its kid names and that key's pinned algorithm, the signature
+// (token_invalid); then iss and aud, exp (required), iat and nbf, and the
+// claim type. The error wraps one of the package's sentinels.
 func (v *verifier) verify(raw string) (*Claims, error) {
 	if len(raw) > v.maxLen {
 		return nil, fmt.Errorf("%w: token longer than %d bytes", ErrTokenMalformed, v.maxLen)
 	}
-	if strings.ContainsAny(raw, "\r\n") { // base64 decoding, even strict, skips them
-		return nil, fmt.Errorf("%w: line break in the token", ErrTokenMalformed)
+	headerJSON, payload, sig, signingInput, err := splitToken(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrTokenMalformed, err)
+	}
+	h, err := decodeHeader(headerJSON)
+	if err != nil {
+		return nil, fmt.Errorf("%w: header: %w", ErrTokenMalformed, err)
 	}
 	claims := new(Claims)
-	_, err := v.parser.ParseWithClaims(raw, claims, v.keyFunc)
+	if err := decodeClaims(payload, claims); err != nil {
+		return nil, fmt.Errorf("%w: claims: %w", ErrTokenMalformed, err)
+	}
+	k, err := v.key(&h)
 	if err != nil {
-		return nil, classify(err)
+		return nil, err
 	}
-	if v.skipTime && (claims.Issuer != v.issuer || !slices.Contains(claims.Audience, v.audience)) {
-		return nil, fmt.Errorf("%w: wrong iss or aud", ErrTokenInvalid)
+	if err := k.verifySignature(signingInput, sig); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrTokenInvalid, err)
 	}
-	if claims.Type != v.kind.claimType {
-		return nil, fmt.Errorf("%w: claim typ is not %q", ErrTokenWrongType, v.kind.claimType)
-	}
-	if claims.Subject == "" || claims.SessionID == "" || claims.ID == "" ||
-		claims.UserVersion <= 0 || claims.Generation <= 0 || claims.AuthTime <= 0 {
-		return nil, fmt.Errorf("%w: sub, sid, jti, ver, gen or auth_time missing", ErrTokenInvalid)
+	if err := v.validate(claims); err != nil {
+		return nil, err
 	}
 	return claims, nil
 }
 
-// keyFunc is called by the parser with the unverified header. It refuses a
-// token whose header type does not match, then returns the key the kid names
-// provided the token's algorithm is the one pinned to that key. Header
-// parameters such as jku, x5u, jwk and x5c are never read.
-func (v *verifier) keyFunc(t *jwt.Token) (any, error) {
-	typ, _ := t.Header["typ"].(string)
-	if !sameMediaType(typ, v.kind.headerType) {
+// key returns the key that must have signed a token with header h: the one
+// its kid names, provided the token's algorithm is the one pinned to that
+// key. The kid is only ever a map key; jku, x5u, jwk and x5c are never read.
+func (v *verifier) key(h *tokenHeader) (*jwtKey, error) {
+	if h.crit != "" {
+		return nil, fmt.Errorf("%w: unsupported crit header", ErrTokenInvalid)
+	}
+	alg, err := param(h.alg)
+	if err != nil || !slices.Contains(v.algs, alg) {
+		return nil, fmt.Errorf("%w: algorithm not accepted", ErrTokenInvalid)
+	}
+	if typ, err := param(h.typ); err != nil || !sameMediaType(typ, v.kind.headerType) {
 		return nil, fmt.Errorf("%w: header typ is not %q", ErrTokenWrongType, v.kind.headerType)
 	}
-	kid := ""
-	if raw, present := t.Header["kid"]; present {
-		s, ok := raw.(string)
-		if !ok {
-			return nil, errors.New("kid is not a string")
-		}
-		kid = s
+	kid, err := param(h.kid)
+	if err == nil && h.kid == "null" {
+		err = errors.New("null kid")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: kid is not a string", ErrTokenInvalid)
 	}
 	sk, ok := v.keys.lookup(kid)
 	if !ok {
-		return nil, errors.New("unknown kid")
+		return nil, fmt.Errorf("%w: unknown kid", ErrTokenInvalid)
 	}
 	k := v.kind.key(sk)
 	if k.verify == nil {
-		return nil, errors.New("the key cannot verify this kind of token")
+		return nil, fmt.Errorf("%w: the key cannot verify this kind of token", ErrTokenInvalid)
 	}
-	if t.Method.Alg() != k.method.Alg() {
-		return nil, errors.New("algorithm does not match the key")
+	if alg != k.method.Alg() {
+		return nil, fmt.Errorf("%w: algorithm does not match the key", ErrTokenInvalid)
 	}
-	return k.verify, nil
+	return k, nil
+}
+
+// validate checks the claims of a token whose signature is good.
+func (v *verifier) validate(c *Claims) error {
+	if c.Issuer != v.issuer || !slices.Contains(c.Audience, v.audience) {
+		return fmt.Errorf("%w: wrong iss or aud", ErrTokenInvalid)
+	}
+	if c.ExpiresAt == nil {
+		return fmt.Errorf("%w: exp missing", ErrTokenInvalid)
+	}
+	if !v.skipTime {
+		now := v.now()
+		if !now.Before(c.ExpiresAt.Add(v.leeway)) {
+			return ErrTokenExpired
+		}
+		late := now.Add(v.leeway)
+		if c.IssuedAt != nil && late.Before(c.IssuedAt.Time) {
+			return fmt.Errorf("%w: iat in the future", ErrTokenNotYetValid)
+		}
+		if c.NotBefore != nil && late.Before(c.NotBefore.Time) {
+			return ErrTokenNotYetValid
+		}
+	}
+	if c.Type != v.kind.claimType {
+		return fmt.Errorf("%w: claim typ is not %q", ErrTokenWrongType, v.kind.claimType)
+	}
+	if c.Subject == "" || c.SessionID == "" || c.ID == "" ||
+		c.UserVersion <= 0 || c.Generation <= 0 || c.AuthTime <= 0 {
+		return fmt.Errorf("%w: sub, sid, jti, ver, gen or auth_time missing", ErrTokenInvalid)
+	}
+	return nil
 }
 
 // sameMediaType compares a JOSE "typ" with want, case-insensitively and with
@@ -144,33 +173,6 @@ func (v *verifier) keyFunc(t *jwt.Token) (any, error) {
 func sameMediaType(typ, want string) bool {
 	typ = strings.ToLower(typ)
 	return typ == want || typ == "application/"+want
-}
-
-// classify maps a golang-jwt error onto this package's sentinels, keeping the
-// cause wrapped for logs.
-func classify(err error) error {
-	switch {
-	case errors.Is(err, ErrTokenWrongType):
-		return err
-	case errors.Is(err, jwt.ErrTokenMalformed):
-		return fmt.Errorf("%w: %w", ErrTokenMalformed, err)
-	case errors.Is(err, jwt.ErrTokenSignatureInvalid),
-		errors.Is(err, jwt.ErrTokenUnverifiable),
-		errors.Is(err, jwt.ErrTokenInvalidIssuer),
-		errors.Is(err, jwt.ErrTokenInvalidAudience),
-		errors.Is(err, jwt.ErrTokenRequiredClaimMissing),
-		errors.Is(err, jwt.ErrTokenInvalidClaims) && !isTimeError(err):
-		return fmt.Errorf("%w: %w", ErrTokenInvalid, err)
-	case errors.Is(err, jwt.ErrTokenExpired):
-		return fmt.Errorf("%w: %w", ErrTokenExpired, err)
-	case errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
-		return fmt.Errorf("%w: %w", ErrTokenNotYetValid, err)
-	}
-	return fmt.Errorf("%w: %w", ErrTokenInvalid, err)
-}
-
-func isTimeError(err error) bool {
-	return errors.Is(err, jwt.ErrTokenExpired) || errors.Is(err, jwt.ErrTokenNotValidYet) || errors.Is(err, jwt.ErrTokenUsedBeforeIssued)
 }
 
 // newID returns 128 random bits, base64url-encoded (22 characters).

@@ -1,0 +1,244 @@
+package ginjwt
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// This file decodes compact JWTs without reflection: the guard's hot path.
+// The order of checks, and the error each failure gives, follow golang-jwt's
+// parser: structure and decoding first (token_malformed), then the header's
+// type, key and algorithm, then the signature (token_invalid), then the
+// claims' times, issuer and audience.
+
+var b64url = base64.RawURLEncoding.Strict()
+
+// tokenHeader is the JOSE header: the raw JSON values of the only parameters
+// read. jku, x5u, jwk, x5c and any others are ignored, never followed. Values
+// are kept raw so that a parameter of the wrong JSON type is refused as
+// invalid, not as malformed, as golang-jwt does.
+type tokenHeader struct {
+	alg, typ, kid, crit string
+}
+
+// decodeHeader reads the parameters of a header object.
+func decodeHeader(data []byte) (tokenHeader, error) {
+	var h tokenHeader
+	if !json.Valid(data) {
+		return h, errSyntax
+	}
+	i := skipSpace(data, 0)
+	if data[i] != '{' {
+		return h, errors.New("header is not a JSON object")
+	}
+	src := string(data)
+	i = skipSpace(data, i+1)
+	for data[i] != '}' {
+		end := skipString(data, i)
+		name := src[i+1 : end]
+		i = skipSpace(data, skipSpace(data, end+1)+1)
+		next := skipValue(data, i)
+		switch name {
+		case "alg":
+			h.alg = src[i:next]
+		case "typ":
+			h.typ = src[i:next]
+		case "kid":
+			h.kid = src[i:next]
+		case "crit":
+			h.crit = src[i:next]
+		}
+		i = skipSpace(data, next)
+		if data[i] == ',' {
+			i = skipSpace(data, i+1)
+		}
+	}
+	return h, nil
+}
+
+// param decodes a header parameter that must be a string; "" when absent.
+func param(raw string) (string, error) {
+	if raw == "" {
+		return "", nil
+	}
+	return jsonString(raw)
+}
+
+// splitToken decodes the three segments of a compact JWS into one buffer.
+// Every byte must be base64url or one of the two dots, and every segment
+// canonical.
+func splitToken(raw string) (header, payload, sig []byte, signingInput string, err error) {
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return nil, nil, nil, "", errors.New("character outside base64url")
+		}
+	}
+	h, rest, ok1 := strings.Cut(raw, ".")
+	p, s, ok2 := strings.Cut(rest, ".")
+	if !ok1 || !ok2 || strings.Contains(s, ".") {
+		return nil, nil, nil, "", errors.New("token does not have three segments")
+	}
+	buf := make([]byte, b64url.DecodedLen(len(h))+b64url.DecodedLen(len(p))+b64url.DecodedLen(len(s)))
+	decode := func(seg, what string) ([]byte, error) {
+		n, err := b64url.Decode(buf, []byte(seg))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		out := buf[:n:n]
+		buf = buf[n:]
+		return out, nil
+	}
+	if header, err = decode(h, "header"); err != nil {
+		return nil, nil, nil, "", err
+	}
+	if payload, err = decode(p, "payload"); err != nil {
+		return nil, nil, nil, "", err
+	}
+	if sig, err = decode(s, "signature"); err != nil {
+		return nil, nil, nil, "", err
+	}
+	return header, payload, sig, raw[:len(h)+1+len(p)], nil
+}
+
+// decodeClaims fills c from a claims payload. The payload must be a valid
+// JSON object without duplicate, case-colliding or escaped claim names (see
+// checkClaimNames); each known claim must have its JSON type.
+func decodeClaims(data []byte, c *Claims) error {
+	if !json.Valid(data) {
+		return errSyntax
+	}
+	if string(data) == "null" {
+		return nil // no claims: validation refuses the token
+	}
+	if err := checkClaimNames(data); err != nil {
+		return err
+	}
+	src := string(data) // one copy; every string claim is a slice of it
+	dates := new([3]jwt.NumericDate)
+	i := skipSpace(data, 0) + 1
+	for {
+		i = skipSpace(data, i)
+		if data[i] == '}' {
+			return nil
+		}
+		end := skipString(data, i)
+		name := src[i+1 : end]
+		i = skipSpace(data, skipSpace(data, end+1)+1) // past the colon
+		next := skipValue(data, i)
+		if err := c.setClaim(name, src, i, next, dates); err != nil {
+			return fmt.Errorf("claim %q: %w", name, err)
+		}
+		i = skipSpace(data, next)
+		if data[i] == ',' {
+			i++
+		}
+	}
+}
+
+// setClaim decodes the value src[i:j] of one top-level claim; dates holds
+// the NumericDates of exp, nbf and iat.
+func (c *Claims) setClaim(name, src string, i, j int, dates *[3]jwt.NumericDate) error {
+	v := src[i:j]
+	if v == "null" {
+		return nil
+	}
+	var err error
+	switch name {
+	case "iss":
+		c.Issuer, err = jsonString(v)
+	case "sub":
+		c.Subject, err = jsonString(v)
+	case "jti":
+		c.ID, err = jsonString(v)
+	case "typ":
+		c.Type, err = jsonString(v)
+	case "sid":
+		c.SessionID, err = jsonString(v)
+	case "scope":
+		c.Scope, err = jsonString(v)
+	case "aud":
+		if strings.HasPrefix(v, `"`) {
+			var s string
+			s, err = jsonString(v)
+			c.Audience = jwt.ClaimStrings{s}
+		} else {
+			c.Audience, err = jsonStrings(v)
+		}
+	case "roles":
+		c.Roles, err = jsonStrings(v)
+	case "exp":
+		c.ExpiresAt, err = jsonDate(v, &dates[0])
+	case "nbf":
+		c.NotBefore, err = jsonDate(v, &dates[1])
+	case "iat":
+		c.IssuedAt, err = jsonDate(v, &dates[2])
+	case "ver":
+		c.UserVersion, err = strconv.ParseInt(v, 10, 64)
+	case "gen":
+		c.Generation, err = strconv.ParseInt(v, 10, 64)
+	case "auth_time":
+		c.AuthTime, err = strconv.ParseInt(v, 10, 64)
+	case "ext":
+		c.Extra = json.RawMessage(v)
+	}
+	return err
+}
+
+// jsonString decodes a JSON string; without escapes it is a slice of v.
+func jsonString(v string) (string, error) {
+	if len(v) < 2 || v[0] != '"' {
+		return "", errors.New("not a string")
+	}
+	if !strings.Contains(v, `\`) {
+		return v[1 : len(v)-1], nil
+	}
+	var s string
+	err := json.Unmarshal([]byte(v), &s)
+	return s, err
+}
+
+// jsonStrings decodes a JSON array of strings.
+func jsonStrings(v string) ([]string, error) {
+	if !strings.HasPrefix(v, "[") {
+		return nil, errors.New("not an array")
+	}
+	data := []byte(v)
+	var list []string
+	i := skipSpace(data, 1)
+	for data[i] != ']' {
+		end := skipValue(data, i)
+		s, err := jsonString(v[i:end])
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, s)
+		i = skipSpace(data, end)
+		if data[i] == ',' {
+			i = skipSpace(data, i+1)
+		}
+	}
+	return list, nil
+}
+
+// jsonDate decodes a NumericDate (seconds since the epoch, possibly with a
+// fraction) into d, as golang-jwt does: to the second.
+func jsonDate(v string, d *jwt.NumericDate) (*jwt.NumericDate, error) {
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+		return nil, errors.New("not a number")
+	}
+	if f > math.MaxInt64/2 || f < math.MinInt64/2 {
+		return nil, errors.New("date out of range")
+	}
+	d.Time = time.Unix(int64(f), 0)
+	return d, nil
+}
