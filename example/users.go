@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -67,7 +68,7 @@ func authenticate(c *gin.Context) (ginjwt.Identity, error) {
 	if !known {
 		hash = dummyHash
 	}
-	if err := bcrypt.CompareHashAndPassword([]byte(hash), []byte(creds.Password)); err != nil || !known {
+	if err := checkPassword(hash, creds.Password); err != nil || !known {
 		return ginjwt.Identity{}, ginjwt.ErrInvalidCredentials
 	}
 	return ginjwt.Identity{
@@ -76,6 +77,21 @@ func authenticate(c *gin.Context) (ginjwt.Identity, error) {
 		Roles:   u.profile.Roles,
 		Extra:   u.profile,
 	}, nil
+}
+
+// hashing admits as many bcrypt comparisons at once as there are CPUs.
+// Each costs tens of milliseconds of CPU (cost 10). Run hundreds at once, as
+// a burst of logins does, and the Go scheduler shares the CPUs among all of
+// them: every other request, and every Redis reply, waits its turn, past the
+// store's timeout, and the whole API answers 503. Queued here, logins wait
+// instead, and everything else keeps its latency.
+var hashing = make(chan struct{}, runtime.GOMAXPROCS(0))
+
+// checkPassword compares password with a bcrypt hash, within hashing.
+func checkPassword(hash, password string) error {
+	hashing <- struct{}{}
+	defer func() { <-hashing }()
+	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(password))
 }
 
 // deviceLabel names a session in session lists after the client's
@@ -96,7 +112,7 @@ func setPassword(id, current, next string) error {
 		if u.id != id {
 			continue
 		}
-		if bcrypt.CompareHashAndPassword([]byte(u.hash), []byte(current)) != nil {
+		if checkPassword(u.hash, current) != nil {
 			return ginjwt.ErrInvalidCredentials
 		}
 		hash, err := bcrypt.GenerateFromPassword([]byte(next), bcrypt.DefaultCost)

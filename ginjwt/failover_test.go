@@ -31,7 +31,7 @@ const failoverLimit = 30 * time.Second
 // README's failure modes), which is not what this test is about.
 func TestClusterFailover(t *testing.T) {
 	redistest.SkipUnlessCluster(t)
-	cl := redistest.StartCluster(t, 3)
+	cl := redistest.StartCluster(t, 3, true)
 	a := newAppAt(t, cl.Backend(), faultPrefix, nil)
 
 	live1, live2 := a.login("alice"), a.login("alice")

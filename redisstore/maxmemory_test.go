@@ -83,7 +83,7 @@ func TestEvictionPolicy(t *testing.T) {
 // On a Cluster the policy of every master is read.
 func TestEvictionPolicyCluster(t *testing.T) {
 	redistest.SkipUnlessCluster(t)
-	cl := redistest.StartCluster(t, 3)
+	cl := redistest.StartCluster(t, 3, false)
 	client := cl.Backend().Client(t)
 	if p, risky, err := redisstore.CheckEvictionPolicy(t.Context(), client); err != nil || p != "noeviction" || risky {
 		t.Fatalf("all masters noeviction: CheckEvictionPolicy = %q, %v, %v", p, risky, err)

@@ -3,6 +3,7 @@ package redistest
 import (
 	"context"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,28 +16,32 @@ import (
 const clusterSlots = 16384
 
 // Cluster is a Redis Cluster of redis-server processes that a test started:
-// masters, each with one replica, on free local ports. It is killed when the
-// test ends.
+// masters, each with zero or one replica, on free local ports. It is killed
+// when the test ends.
 type Cluster struct {
 	t        testing.TB
 	Masters  []*Server // as created; after a failover, see Master
-	Replicas []*Server // Replicas[i] was created as the replica of Masters[i]
+	Replicas []*Server // Replicas[i] was created as the replica of Masters[i]; none if started without
 }
 
 // StartCluster starts a cluster of masters (at least 3, so that a majority
-// survives one failure) with one replica each, and waits until it is in
-// state ok with every replica in sync. The node timeout is 1 s, so a failed
+// survives one failure), with one replica each when replicas is true, and
+// waits until it is in state ok with every replica in sync. The node timeout is 1 s, so a failed
 // master is replaced within a few seconds; args are added to every node's
 // options. It fails t when redis-server is missing or the cluster does not
 // form within a minute.
-func StartCluster(t testing.TB, masters int, args ...string) *Cluster {
+func StartCluster(t testing.TB, masters int, replicas bool, args ...string) *Cluster {
 	t.Helper()
 	if masters < 3 {
 		t.Fatalf("StartCluster: %d masters; Redis Cluster needs at least 3", masters)
 	}
 	c := &Cluster{t: t}
 	busPorts := map[*Server]int{}
-	for i := range 2 * masters {
+	nodes := masters
+	if replicas {
+		nodes *= 2
+	}
+	for i := range nodes {
 		bus, err := freePort()
 		if err != nil {
 			t.Fatal(err)
@@ -64,7 +69,7 @@ func StartCluster(t testing.TB, masters int, args ...string) *Cluster {
 	return c
 }
 
-// form does what `redis-cli --cluster create --cluster-replicas 1` does:
+// form does what `redis-cli --cluster create --cluster-replicas 1|0` does:
 // distinct config epochs, slots split evenly among the masters, every node
 // introduced to the first, each replica attached to its master; then it
 // waits for state ok and synced replicas.
@@ -195,16 +200,22 @@ func MasterOf(ctx context.Context, from *redis.Client, key string) (string, erro
 	if err != nil {
 		return "", err
 	}
-	ranges, err := from.ClusterSlots(ctx).Result()
+	shards, err := from.ClusterShards(ctx).Result()
 	if err != nil {
 		return "", err
 	}
-	for _, r := range ranges {
-		if int64(r.Start) <= slot && slot <= int64(r.End) && len(r.Nodes) > 0 {
-			return r.Nodes[0].Addr, nil
+	for _, sh := range shards {
+		for _, r := range sh.Slots {
+			if r.Start <= slot && slot <= r.End {
+				for _, n := range sh.Nodes {
+					if n.Role == "master" && n.Health == "online" {
+						return net.JoinHostPort(n.IP, strconv.FormatInt(n.Port, 10)), nil
+					}
+				}
+			}
 		}
 	}
-	return "", fmt.Errorf("no node serves slot %d", slot)
+	return "", fmt.Errorf("no master serves slot %d", slot)
 }
 
 // WaitReplicated waits until every replica of master has acknowledged all
