@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
 import { createClient } from '../dist/index.js';
-import { recordingFetch, sleep } from './helpers/fetch.mjs';
+import { cookieJarFetch, recordingFetch, sleep } from './helpers/fetch.mjs';
 import { startExample } from './helpers/server.mjs';
 
 const alice = { username: 'alice', password: 'wonderland' };
@@ -16,6 +16,7 @@ let server;
 let concurrent, concurrentFetch; // requests that all get 401 token_expired at once
 let mobile, mobileTokens; // logs out holding an expired access token
 let victim, victimEvents, thiefTokens; // its refresh token was used by someone else
+let browser, browserFetch, phone; // cookie mode: logs out everywhere with an expired access cookie
 
 async function raw(method, path, { token, body } = {}) {
   const headers = {};
@@ -46,6 +47,12 @@ before(async () => {
   const rotated = await raw('POST', '/auth/refresh', { body: { refresh_token: stolen.refreshToken } });
   assert.equal(rotated.status, 200, 'the thief refreshes with the stolen refresh token');
   thiefTokens = rotated.body;
+
+  browserFetch = recordingFetch(cookieJarFetch());
+  browser = createClient({ baseUrl: server.url, mode: 'cookie', fetch: browserFetch });
+  await browser.login(alice);
+  phone = createClient({ baseUrl: server.url });
+  await phone.login(alice);
 
   await sleep(1_000 + LEEWAY_MS + 1_500 - (Date.now() - started));
 });
@@ -82,4 +89,12 @@ test('a reused refresh token clears the tokens and emits signedOut with refresh_
   // Reuse detection revoked the whole session: the thief's refresh token is
   // dead too (its access token has simply expired by now).
   assert.equal((await raw('POST', '/auth/refresh', { body: { refresh_token: thiefTokens.refresh_token } })).body.error, 'token_revoked');
+});
+
+test("cookie mode: logout('global') with an expired access cookie renews it first, then ends every session", async () => {
+  // Scope global needs a token that passes every check, and the refresh
+  // cookie is not sent to the logout route.
+  assert.deepEqual(await browser.logout('global'), { revoked: true, queued: false });
+  assert.equal(browserFetch.count('POST', '/web/auth/refresh'), 1);
+  await assert.rejects(phone.request('/api/me'), { code: 'token_revoked', signedOut: true });
 });

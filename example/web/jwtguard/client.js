@@ -187,6 +187,11 @@ export class JwtGuardClient {
         // newest ones (scope global needs a token that passes every check).
         if (this.refreshing)
             await this.refreshing.catch(() => undefined);
+        // In cookie mode that token is the access cookie (the refresh cookie
+        // only goes to the refresh route): renew it first if it has expired.
+        if (scope === 'global' && this.mode === 'cookie' && this.session && this.isStale(this.session)) {
+            await this.refreshOnce().catch(() => undefined);
+        }
         const ended = await this.serial(async () => {
             const current = await this.readSession().catch(() => this.session);
             this.epoch++;
