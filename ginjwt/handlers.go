@@ -26,10 +26,13 @@ type TokenResponse struct {
 	CSRFToken        string `json:"csrf_token,omitempty"`
 }
 
-// Lengths kept of client-supplied labels.
+// Lengths kept of client-supplied labels. 64 bytes is also Redis'
+// hash-max-listpack-value: one longer value turns a session hash from its
+// compact encoding (about 260 bytes with every field) into a hash table
+// (about 650).
 const (
 	maxDeviceLen    = 64
-	maxUserAgentLen = 128
+	maxUserAgentLen = 64
 )
 
 // LoginHandler returns the login route. It calls Options.Authenticate and,
@@ -64,7 +67,7 @@ func (a *Auth) LoginHandler() gin.HandlerFunc {
 			Created: now,
 			TTL:     a.opts.RefreshTTL,
 			MaxAge:  a.opts.SessionMaxAge,
-			Client:  client,
+			Client:  a.stored(client),
 		})
 		if err != nil {
 			a.fail(c, storeError(err))
@@ -161,7 +164,7 @@ func (a *Auth) RefreshHandler() gin.HandlerFunc {
 			ReuseAfter:  reuseAfter,
 			TTL:         a.opts.RefreshTTL,
 			MaxAge:      a.opts.SessionMaxAge,
-			Client:      client,
+			Client:      a.stored(client),
 		})
 		if err != nil {
 			a.fail(c, storeError(err))
@@ -246,6 +249,15 @@ func (a *Auth) refreshCookie(c *gin.Context) (string, bool) {
 // clientInfo reads the informational client details of a request.
 func clientInfo(c *gin.Context) ClientInfo {
 	return ClientInfo{IP: c.ClientIP(), UserAgent: cleanLabel(c.GetHeader("User-Agent"), maxUserAgentLen)}
+}
+
+// stored is what the store keeps of a client: nothing with
+// Options.OmitClientInfo.
+func (a *Auth) stored(client ClientInfo) ClientInfo {
+	if a.opts.OmitClientInfo {
+		return ClientInfo{}
+	}
+	return client
 }
 
 // cleanLabel cleans a client-supplied label for storage: valid UTF-8, no

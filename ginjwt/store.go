@@ -72,7 +72,7 @@ type NewSession struct {
 // It is informational only: it never decides anything.
 type ClientInfo struct {
 	IP        string // client IP as gin reports it (see gin's trusted proxies)
-	UserAgent string // User-Agent header, cut to 128 bytes
+	UserAgent string // User-Agent header, cut to 64 bytes
 }
 
 // SessionInfo describes a live session.

@@ -16,8 +16,10 @@ const DefaultPrefix = "jwtguard:"
 //
 //	<prefix>{<b64 subject>}:v          string  user version
 //	<prefix>{<b64 subject>}:x          zset    session id -> idle expiry (unix ms)
-//	<prefix>{<b64 subject>}:s:<sid>    hash    g generation, r last rotation (unix ms),
-//	                                           c created (unix ms), d device label
+//	<prefix>{<b64 subject>}:s:<sid>    hash    g generation, c created (unix ms),
+//	                                           r last rotation (unix ms; absent before the first),
+//	                                           d device label, i client IP, a User-Agent
+//	                                           (absent when empty)
 type keys struct {
 	tag                           string // base64url of the subject, as in invalidation messages
 	version, index, sessionPrefix string

@@ -42,7 +42,14 @@ if not version then
   redis.call('PUBLISH', ARGV[9], ARGV[10])
 end
 local now, ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
-redis.call('HSET', KEYS[3], 'g', 1, 'r', 0, 'c', ARGV[3], 'd', ARGV[5], 'i', ARGV[6], 'a', ARGV[7])
+local fields = {'g', 1, 'c', ARGV[3]}
+for i, name in ipairs({'d', 'i', 'a'}) do
+  if ARGV[4 + i] ~= '' then
+    table.insert(fields, name)
+    table.insert(fields, ARGV[4 + i])
+  end
+end
+redis.call('HSET', KEYS[3], unpack(fields))
 redis.call('PEXPIRE', KEYS[3], ttl)
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 redis.call('ZADD', KEYS[2], now + ttl, ARGV[2])
@@ -66,7 +73,7 @@ local s = redis.call('HMGET', KEYS[3], 'g', 'r', 'c')
 if not version or version ~= ARGV[1] or not s[1] then
   return {5, 0}
 end
-local g, rotated, created = tonumber(s[1]), tonumber(s[2]), tonumber(s[3])
+local g, rotated, created = tonumber(s[1]), tonumber(s[2]) or 0, tonumber(s[3])
 local gen, now, ttl = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[6])
 local left = created + tonumber(ARGV[7]) - now
 local function publish()
@@ -81,7 +88,14 @@ end
 if gen == g then
   g = g + 1
   if ttl > left then ttl = left end
-  redis.call('HSET', KEYS[3], 'g', g, 'r', ARGV[3], 'i', ARGV[9], 'a', ARGV[10])
+  redis.call('HSET', KEYS[3], 'g', g, 'r', ARGV[3])
+  for i, name in ipairs({'i', 'a'}) do
+    if ARGV[8 + i] ~= '' then
+      redis.call('HSET', KEYS[3], name, ARGV[8 + i])
+    else
+      redis.call('HDEL', KEYS[3], name)
+    end
+  end
   redis.call('PEXPIRE', KEYS[3], ttl)
   redis.call('ZADD', KEYS[2], now + ttl, ARGV[8])
   extend(KEYS[1], ttl)

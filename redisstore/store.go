@@ -283,7 +283,10 @@ func (s *Store) Sessions(ctx context.Context, subject string) ([]ginjwt.SessionI
 	list := make([]ginjwt.SessionInfo, 0, len(vals)/fields)
 	for i := 0; i < len(vals); i += fields {
 		created, err1 := strconv.ParseInt(vals[i+1], 10, 64)
-		rotated, err2 := strconv.ParseInt(vals[i+2], 10, 64)
+		rotated, err2 := int64(0), error(nil)
+		if vals[i+2] != "" {
+			rotated, err2 = strconv.ParseInt(vals[i+2], 10, 64)
+		}
 		if err := errors.Join(err1, err2); err != nil {
 			return nil, fmt.Errorf("redisstore: sessions: %w", err)
 		}
