@@ -99,7 +99,7 @@ func newApp(t *testing.T, b redistest.Backend, tune func(*ginjwt.Options)) *app 
 func newAppAt(t *testing.T, b redistest.Backend, prefix string, tune func(*ginjwt.Options)) *app {
 	t.Helper()
 	client := b.ClientWith(t, &redis.UniversalOptions{MaxRetries: -1, ContextTimeoutEnabled: true})
-	store, err := redisstore.New(client, redisstore.WithPrefix(prefix), redisstore.WithTimeout(500*time.Millisecond))
+	store, err := redisstore.New(client, redisstore.WithPrefix(prefix), redisstore.WithTimeout(2*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
