@@ -2,6 +2,7 @@ package ginjwt_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -22,8 +23,6 @@ import (
 const (
 	// faultPrefix is the key prefix on the tests' private servers.
 	faultPrefix = "jwtguard:"
-	// storeTimeout is the store timeout newAppAt configures.
-	storeTimeout = 500 * time.Millisecond
 	// margin is how much longer than storeTimeout a failing request may
 	// take: HTTP, JSON and scheduling on a busy CI machine under -race.
 	margin = 400 * time.Millisecond
@@ -274,7 +273,7 @@ func TestFaultRedisSlow(t *testing.T) {
 	a := newAppAt(t, redistest.Backend{Name: "slow", Addr: proxy.Addr()}, faultPrefix, nil)
 	tok := a.login("alice")
 
-	proxy.SetDelay(storeTimeout / 10)
+	proxy.SetDelay(50 * time.Millisecond)
 	for _, o := range []outcome{
 		a.hitMe("guard, replies delayed 50ms", tok.AccessToken),
 		a.hitLogin("login, replies delayed 50ms", "bob"),
@@ -285,11 +284,11 @@ func TestFaultRedisSlow(t *testing.T) {
 	}
 
 	proxy.SetDelay(2 * storeTimeout)
-	tr := startTraffic(4, func(int) outcome { return a.hitMe("guarded call, replies delayed 1s", tok.AccessToken) })
-	expectUnavailable(t, a.hitMe("guard, replies delayed 1s", tok.AccessToken))
-	expectUnavailable(t, a.hitRefresh("refresh, replies delayed 1s", tok.RefreshToken))
-	expectUnavailable(t, a.hitLogin("login, replies delayed 1s", "bob"))
-	expectUnavailable(t, a.hitLogout("logout, replies delayed 1s", tok.RefreshToken))
+	tr := startTraffic(4, func(int) outcome { return a.hitMe("guarded call, replies delayed past the timeout", tok.AccessToken) })
+	expectUnavailable(t, a.hitMe("guard, replies delayed past the timeout", tok.AccessToken))
+	expectUnavailable(t, a.hitRefresh("refresh, replies delayed past the timeout", tok.RefreshToken))
+	expectUnavailable(t, a.hitLogin("login, replies delayed past the timeout", "bob"))
+	expectUnavailable(t, a.hitLogout("logout, replies delayed past the timeout", tok.RefreshToken))
 	time.Sleep(storeTimeout)
 	seen := tr.Stop()
 	for _, o := range seen {
@@ -373,4 +372,108 @@ func TestFaultRedisEmptied(t *testing.T) {
 			expect(t, "bob's new session", a.me(freshBob.AccessToken), http.StatusOK, "")
 		})
 	}
+}
+
+// Redis full. With maxmemory-policy noeviction (the only safe one) Redis
+// refuses writes: login and refresh answer 503 while guarded routes keep
+// working and logout still deletes. With an evicting policy Redis deletes
+// keys to make room, session keys among them: their users are logged out
+// (401 token_revoked), and no revoked token comes back.
+func TestFaultRedisFull(t *testing.T) {
+	redistest.SkipUnlessReal(t)
+	filler := strings.Repeat("x", 10<<10)
+	// fill sets maxmemory a little above what srv uses, then writes filler
+	// keys until Redis refuses one or n were written.
+	fill := func(t *testing.T, srv *redistest.Server, policy string, n int) {
+		t.Helper()
+		c := srv.Client()
+		info, err := c.Info(ctx(t), "memory").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var mem int64
+		for line := range strings.SplitSeq(info, "\n") {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(line), "used_memory:"); ok {
+				_, _ = fmt.Sscan(v, &mem)
+			}
+		}
+		if mem == 0 {
+			t.Fatalf("no used_memory in INFO memory")
+		}
+		if err := c.ConfigSet(ctx(t), "maxmemory-policy", policy).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.ConfigSet(ctx(t), "maxmemory", fmt.Sprint(mem+256<<10)).Err(); err != nil {
+			t.Fatal(err)
+		}
+		for i := range n {
+			if err := c.Set(ctx(t), fmt.Sprintf("filler:%d", i), filler, 0).Err(); err != nil {
+				if strings.Contains(err.Error(), "OOM") {
+					return
+				}
+				t.Fatal(err)
+			}
+		}
+	}
+
+	t.Run("noeviction", func(t *testing.T) {
+		srv := redistest.StartServer(t)
+		a := newAppAt(t, srv.Backend(), faultPrefix, nil)
+		alice, bob := a.login("alice"), a.login("bob")
+		rotated := a.login("alice")
+		a.refresh(rotated.RefreshToken).tokens(t)
+
+		fill(t, srv, "noeviction", 10_000)
+		expect(t, "guard, Redis full", a.me(alice.AccessToken), http.StatusOK, "")
+		expect(t, "rotated-away token, Redis full", a.me(rotated.AccessToken), http.StatusUnauthorized, "token_revoked")
+		expectUnavailable(t, a.hitLogin("login, Redis full", "alice"))
+		expectUnavailable(t, a.hitRefresh("refresh, Redis full", alice.RefreshToken))
+		expect(t, "guard after the refused refresh", a.me(alice.AccessToken), http.StatusOK, "")
+		expect(t, "logout, Redis full", a.logoutWithRefresh(bob.RefreshToken), http.StatusNoContent, "")
+		expect(t, "logged out, Redis full", a.me(bob.AccessToken), http.StatusUnauthorized, "token_revoked")
+		if err := a.auth.RevokeUser(ctx(t), "alice"); !errors.Is(err, ginjwt.ErrStoreUnavailable) {
+			t.Fatalf("RevokeUser, Redis full: %v; want ErrStoreUnavailable", err)
+		}
+		expect(t, "guard after the refused RevokeUser", a.me(alice.AccessToken), http.StatusOK, "")
+
+		if err := srv.Client().ConfigSet(ctx(t), "maxmemory", "0").Err(); err != nil {
+			t.Fatal(err)
+		}
+		next := a.refresh(alice.RefreshToken).tokens(t)
+		expect(t, "refreshed once Redis has room", a.me(next.AccessToken), http.StatusOK, "")
+	})
+
+	t.Run("allkeys-lru", func(t *testing.T) {
+		srv := redistest.StartServer(t)
+		a := newAppAt(t, srv.Backend(), faultPrefix, nil)
+		var live []ginjwt.TokenResponse
+		for range 10 {
+			live = append(live, a.login("alice"), a.login("bob"))
+		}
+		rotated := a.login("alice")
+		a.refresh(rotated.RefreshToken).tokens(t)
+		loggedOut := a.login("bob")
+		expect(t, "logout", a.logoutWithRefresh(loggedOut.RefreshToken), http.StatusNoContent, "")
+
+		fill(t, srv, "allkeys-lru", 500) // five times maxmemory's headroom
+		evicted := 0
+		for _, tok := range live {
+			r := a.me(tok.AccessToken)
+			switch {
+			case r.status == http.StatusOK:
+			case r.status == http.StatusUnauthorized && r.code() == "token_revoked":
+				evicted++
+				expect(t, "refresh of an evicted session", a.refresh(tok.RefreshToken), http.StatusUnauthorized, "token_revoked")
+			default:
+				t.Fatalf("session after eviction: %d %s; want 200 or 401 token_revoked", r.status, r.body)
+			}
+		}
+		if evicted == 0 {
+			t.Fatalf("no session was evicted; the test filled too little")
+		}
+		t.Logf("%d of %d sessions evicted: their users must log in again", evicted, len(live))
+		expect(t, "rotated-away token after eviction", a.me(rotated.AccessToken), http.StatusUnauthorized, "token_revoked")
+		expect(t, "logged-out token after eviction", a.me(loggedOut.AccessToken), http.StatusUnauthorized, "token_revoked")
+		expect(t, "login after eviction", a.me(a.login("alice").AccessToken), http.StatusOK, "")
+	})
 }

@@ -21,6 +21,9 @@ import (
 
 func init() { gin.SetMode(gin.ReleaseMode) }
 
+// storeTimeout is the store timeout of the test apps.
+const storeTimeout = 2 * time.Second
+
 // testSecret is the HMAC secret of the test apps.
 var testSecret = []byte("0123456789abcdef0123456789abcdef")
 
@@ -99,7 +102,7 @@ func newApp(t *testing.T, b redistest.Backend, tune func(*ginjwt.Options)) *app 
 func newAppAt(t *testing.T, b redistest.Backend, prefix string, tune func(*ginjwt.Options)) *app {
 	t.Helper()
 	client := b.ClientWith(t, &redis.UniversalOptions{MaxRetries: -1, ContextTimeoutEnabled: true})
-	store, err := redisstore.New(client, redisstore.WithPrefix(prefix), redisstore.WithTimeout(2*time.Second))
+	store, err := redisstore.New(client, redisstore.WithPrefix(prefix), redisstore.WithTimeout(storeTimeout))
 	if err != nil {
 		t.Fatal(err)
 	}
