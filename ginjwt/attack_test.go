@@ -304,7 +304,7 @@ func forge(t *testing.T, method jwt.SigningMethod, key any, header, payload stri
 // refreshKeyFor derives the refresh-token HMAC key from an HMAC secret the
 // way the library does: HKDF-SHA256 with the refresh info string, as long as
 // the secret (32 to 64 bytes).
-func refreshKeyFor(t *testing.T, secret []byte) []byte {
+func refreshKeyFor(t testing.TB, secret []byte) []byte {
 	t.Helper()
 	k, err := hkdf.Key(sha256.New, secret, nil, "jwtguard refresh token v1", min(max(len(secret), 32), 64))
 	if err != nil {

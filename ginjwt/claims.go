@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -88,9 +89,9 @@ func (c *Claims) UnmarshalJSON(data []byte) error {
 
 // checkClaimNames walks the top-level keys of a JSON object and refuses
 // exact duplicates, keys that fold to a known claim name without being it,
-// keys with escape sequences, and exp, nbf or iat given as strings. It does
-// not validate the JSON: the decoder that runs next does. It allocates
-// nothing for up to 16 claims.
+// keys with escape sequences or invalid UTF-8, and exp, nbf or iat given as
+// strings. It does not validate the JSON: the decoder that runs next does.
+// It allocates nothing for up to 16 claims.
 func checkClaimNames(data []byte) error {
 	var buf [16][]byte
 	seen := buf[:0]
@@ -117,6 +118,9 @@ func checkClaimNames(data []byte) error {
 			return errSyntax
 		}
 		name := data[i+1 : end]
+		if !utf8.Valid(name) { // encoding/json would read every invalid byte as U+FFFD
+			return errClaimNames
+		}
 		for _, s := range seen {
 			if bytes.Equal(s, name) {
 				return errClaimNames
