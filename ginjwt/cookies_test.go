@@ -117,3 +117,25 @@ func TestTokenFromQuery(t *testing.T) {
 	})
 	expect(t, "query token when configured", withQuery.do("GET", "/api/me?access_token="+tok.AccessToken, "", ""), http.StatusOK, "")
 }
+
+// A cross-site form carrying someone's refresh token in its body cannot
+// plant that session in the browser: in cookie mode a body token needs the
+// CSRF header too.
+func TestCookieModeBodyRefreshNeedsCSRF(t *testing.T) {
+	b := redistest.Backends(t)[0]
+	a := newApp(t, b, func(o *ginjwt.Options) { o.Cookies = &ginjwt.CookieOptions{RefreshPath: "/auth/refresh"} })
+	r := a.do("POST", "/auth/login", "application/json", `{"username":"bob","password":"bob-pw"}`)
+	var refresh string
+	for _, c := range (&http.Response{Header: r.header}).Cookies() {
+		if c.Name == "jwtguard_refresh" {
+			refresh = c.Value
+		}
+	}
+	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}}.Encode()
+	r = a.do("POST", "/auth/refresh", "application/x-www-form-urlencoded", form)
+	expect(t, "cross-site form refresh", r, http.StatusForbidden, "csrf_failed")
+	if len(r.header["Set-Cookie"]) != 0 {
+		t.Fatalf("the refused refresh set cookies: %v", r.header["Set-Cookie"])
+	}
+	expect(t, "cross-site form logout", a.do("POST", "/auth/logout", "application/x-www-form-urlencoded", form), http.StatusForbidden, "csrf_failed")
+}

@@ -83,8 +83,8 @@ func (a *Auth) LoginHandler() gin.HandlerFunc {
 // sessionClaims checks what Authenticate returned and turns it into the
 // claims a new session's tokens share.
 func (a *Auth) sessionClaims(id Identity) (Claims, error) {
-	if id.Subject == "" || len(id.Subject) > maxSubjectLen {
-		return Claims{}, fmt.Errorf("%w: Authenticate returned a subject of %d bytes (want 1 to %d)", ErrServer, len(id.Subject), maxSubjectLen)
+	if id.Subject == "" || len(id.Subject) > maxSubjectLen || !utf8.ValidString(id.Subject) {
+		return Claims{}, fmt.Errorf("%w: Authenticate returned a subject of %d bytes (want 1 to %d of UTF-8)", ErrServer, len(id.Subject), maxSubjectLen)
 	}
 	for _, s := range id.Scopes {
 		if s == "" || strings.ContainsAny(s, " \t\n") {
@@ -136,7 +136,10 @@ func (a *Auth) RefreshHandler() gin.HandlerFunc {
 			a.fail(c, fmt.Errorf("%w: grant_type must be refresh_token", ErrBadRequest))
 			return
 		}
-		raw, ambient := req.RefreshToken, false
+		// With cookies on, a body token needs the CSRF header as well: else a
+		// cross-site form could plant another account's session in the
+		// browser (login CSRF).
+		raw, ambient := req.RefreshToken, a.cookies != nil
 		if raw == "" {
 			raw, ambient = a.refreshCookie(c)
 		}
@@ -209,7 +212,7 @@ func (a *Auth) refreshError(raw string, err error) error {
 		return err
 	}
 	if !a.opts.Now().Before(time.Unix(claims.AuthTime, 0).Add(a.opts.SessionMaxAge)) {
-		return fmt.Errorf("%w: %w", ErrSessionExpired, err)
+		return fmt.Errorf("%w: past the session's maximum age", ErrSessionExpired)
 	}
 	return err
 }

@@ -36,7 +36,7 @@ func (a *Auth) LogoutHandler() gin.HandlerFunc {
 			scope = c.DefaultQuery("scope", ScopeLocal)
 		}
 		access, accessAmbient := lookupToken(c, a.lookup)
-		refresh, refreshAmbient := req.RefreshToken, false
+		refresh, refreshAmbient := req.RefreshToken, a.cookies != nil // see RefreshHandler
 		if refresh == "" {
 			refresh, refreshAmbient = a.refreshCookie(c)
 		}

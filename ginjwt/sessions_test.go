@@ -27,6 +27,8 @@ func TestSessionMaxAge(t *testing.T) {
 		expect(t, "59 minutes in", a.me(tok.AccessToken), http.StatusOK, "")
 		a.clock.Advance(time.Minute)
 		expect(t, "refresh at max age", a.refresh(tok.RefreshToken), http.StatusUnauthorized, "session_expired")
+		a.clock.Advance(time.Hour)
+		expect(t, "refresh long after max age", a.refresh(tok.RefreshToken), http.StatusUnauthorized, "session_expired")
 	})
 }
 

@@ -1,6 +1,8 @@
 package ginjwt
 
 import (
+	"bytes"
+	"slices"
 	"sync"
 	"time"
 )
@@ -34,20 +36,29 @@ func (tc *tokenCache) get(raw string, now time.Time) (*Claims, bool) {
 	if !ok || !now.Before(claims.ExpiresAt.Add(tc.leeway)) {
 		return nil, false
 	}
-	cp := *claims
-	return &cp, true
+	return cloneClaims(claims), true
 }
 
 // put remembers verified claims. When the cache is full it drops expired
 // entries and, if that is not enough, an arbitrary eighth of the rest.
 func (tc *tokenCache) put(raw string, claims *Claims, now time.Time) {
-	cp := *claims
+	cp := cloneClaims(claims)
 	tc.mu.Lock()
 	defer tc.mu.Unlock()
 	if len(tc.entries) >= tc.max {
 		tc.evict(now)
 	}
-	tc.entries[raw] = &cp
+	tc.entries[raw] = cp
+}
+
+// cloneClaims copies claims deeply enough that a handler changing its copy
+// (a role, say) cannot change what the cache gives the next request.
+func cloneClaims(c *Claims) *Claims {
+	cp := *c
+	cp.Audience = slices.Clone(c.Audience)
+	cp.Roles = slices.Clone(c.Roles)
+	cp.Extra = bytes.Clone(c.Extra)
+	return &cp
 }
 
 func (tc *tokenCache) evict(now time.Time) {
