@@ -105,7 +105,8 @@ if gen == g then
 end
 if gen == g - 1 then
   local since = now - rotated
-  if since < tonumber(ARGV[4]) then return {2, g} end
+  local grace = tonumber(ARGV[4])
+  if grace > 0 and since < grace then return {2, g} end
   if since < tonumber(ARGV[5]) then return {3, g} end
 end
 redis.call('DEL', KEYS[3])
