@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"sort"
 	"strings"
 	"testing"
@@ -25,39 +26,41 @@ import (
 // over sessions 2 to 10. MEMORY USAGE counts key, value and Redis object
 // overhead, not the entry each key with a TTL adds to the expires table.
 func TestBytesPerSession(t *testing.T) {
+	iPhone := func(*gin.Context) string { return "iPhone" }
 	cases := []struct {
 		name   string
-		ua     string
 		device func(*gin.Context) string
+		omit   bool // Options.OmitClientInfo
 	}{
-		{"device=User-Agent (as the example app)", userAgent, nil},
-		{"device=\"iPhone\"", userAgent, func(*gin.Context) string { return "iPhone" }},
-		{"device=\"iPhone\", User-Agent cut to 64 bytes", userAgent[:64], func(*gin.Context) string { return "iPhone" }},
-		{"no device, no User-Agent (floor)", "", func(*gin.Context) string { return "" }},
+		{"device=User-Agent (as the example app)", nil, false},
+		{"device=iPhone", iPhone, false},
+		{"device=iPhone, OmitClientInfo", iPhone, true},
+		{"no device, OmitClientInfo (floor)", func(*gin.Context) string { return "" }, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			rdb, _ := newRedis(t)
-			a := newOurAppOn(t, ourConfig{device: tc.device}, rdb, redisstore.DefaultPrefix)
+			a := newOurAppOn(t, ourConfig{device: tc.device, omitClient: tc.omit}, rdb, redisstore.DefaultPrefix)
 			sub := freeSubject(t, rdb)
-			login := func() {
-				t.Helper()
-				req := loginRequest(sub)
-				req.Header.Set("User-Agent", tc.ua)
-				if code := serve(a.engine, req); code != 200 {
-					t.Fatalf("login answered %d", code)
-				}
-			}
-			login()
+			var refresh []string
+			refresh = append(refresh, a.login(t, sub).RefreshToken)
 			first, perKey := userBytes(t, rdb, sub)
 			const more = 9
 			for range more {
-				login()
+				refresh = append(refresh, a.login(t, sub).RefreshToken)
 			}
 			total, _ := userBytes(t, rdb, sub)
 			marginal := float64(total-first) / more
-			t.Logf("subject %q, User-Agent %d bytes: first session %d B (%s); each further session %.0f B (session hash + index entry)",
-				sub, len(tc.ua), first, perKey, marginal)
+			// Refresh every session once: the state of a session in use.
+			for _, rt := range refresh {
+				if code := serve(a.engine, refreshRequest(rt)); code != http.StatusOK {
+					t.Fatalf("refresh answered %d", code)
+				}
+			}
+			refreshed, _ := userBytes(t, rdb, sub)
+			t.Logf("subject %q, User-Agent header %d bytes: first session %d B (%s); each further session %.0f B "+
+				"(session hash + index entry); after one refresh of each: %d B for %d sessions",
+				sub, len(userAgent), first, perKey, marginal, refreshed, len(refresh))
 		})
 	}
 }

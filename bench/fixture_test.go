@@ -129,6 +129,7 @@ type ourConfig struct {
 	nearCache  bool                      // redisstore.WithNearCache
 	fixedState bool                      // answer State from memory: the guard's CPU alone
 	device     func(*gin.Context) string // Identity.Device; default the User-Agent
+	omitClient bool                      // Options.OmitClientInfo
 }
 
 // ourApp is an engine with jwtguard's login, refresh and guarded GET.
@@ -169,6 +170,7 @@ func newOurAppOn(tb testing.TB, cfg ourConfig, rdb *redis.Client, prefix string)
 		Store:          store,
 		Keys:           []ginjwt.Key{ginjwt.HS256(secret)},
 		TokenCacheSize: cfg.tokenCache,
+		OmitClientInfo: cfg.omitClient,
 		Authenticate: func(c *gin.Context) (ginjwt.Identity, error) {
 			sub := c.GetHeader(userHdr)
 			if sub == "" {

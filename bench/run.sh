@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side benchmarks against a real Redis.
 #
-#   bench/run.sh          every benchmark COUNT times (default 5) with -benchmem,
+#   bench/run.sh          COUNT rounds (default 5) of every benchmark, -benchmem,
 #                         raw output saved under OUT (default bench/results/),
 #                         then a benchstat table (medians, ± 95% interval), the
 #                         Redis bytes per session and the propagation test
@@ -40,13 +40,21 @@ logs="$OUT/tests-$stamp.txt"
   echo "# cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(nproc) cores"
 } | tee "$raw"
 
-echo "== benchmarks (-count $COUNT, -benchtime $BENCHTIME; REDIS_ADDR=$REDIS_ADDR)"
-go test -run '^$' -bench "$BENCH" -skip "$PROPAGATION" -benchmem -count "$COUNT" \
-  -benchtime "$BENCHTIME" -timeout 0 . | tee -a "$raw"
-if [[ "$PROPAGATION" =~ $BENCH ]]; then
-  echo "== revocation propagation (1000 trials per run)"
-  go test -run '^$' -bench "$PROPAGATION" -benchtime 1000x -count "$COUNT" -timeout 0 . | tee -a "$raw"
-fi
+# One test binary, run COUNT rounds of every benchmark once (-count 1), so that
+# a drift in the machine's load spreads over all rows instead of skewing a few.
+bin="$OUT/bench.test"
+go test -c -o "$bin" .
+echo "== benchmarks: $COUNT rounds, -benchtime $BENCHTIME; REDIS_ADDR=$REDIS_ADDR"
+for round in $(seq 1 "$COUNT"); do
+  echo "# round $round; load:$(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$raw"
+  "$bin" -test.run '^$' -test.bench "$BENCH" -test.skip "$PROPAGATION" -test.benchmem \
+    -test.benchtime "$BENCHTIME" -test.timeout 0 | grep -v -E '^(PASS|ok)' | tee -a "$raw"
+  if [[ "$PROPAGATION" =~ $BENCH ]]; then
+    "$bin" -test.run '^$' -test.bench "$PROPAGATION" -test.benchtime 1000x -test.timeout 0 |
+      grep '^Benchmark' | tee -a "$raw"
+  fi
+done
+rm -f "$bin"
 
 echo "== Redis bytes per session and propagation test"
 go test -count 1 -run 'TestBytesPerSession|TestRevocationPropagation' -v . | tee "$logs" |
