@@ -58,11 +58,6 @@ extend(KEYS[2], ttl)
 return version
 `)
 
-// stateScript: KEYS version, session. Returns {version or nil, generation or nil}.
-var stateScript = redis.NewScript(`
-return {redis.call('GET', KEYS[1]), redis.call('HGET', KEYS[2], 'g')}
-`)
-
 // rotateScript: KEYS version, index, session; ARGV version, generation, now,
 // grace, reuse-after, ttl, max age, session id, client IP, user agent,
 // channel, subject tag. Returns {outcome, generation}. Every change of the

@@ -1,8 +1,8 @@
 // Package redisstore is a ginjwt.Store on Redis, through go-redis v9's
 // UniversalClient: a single node, Sentinel or Cluster.
 //
-// A guard check is one EVALSHA; every mutation is one Lua script. All keys of
-// a subject share a Cluster hash tag. Every key has a TTL bounded by the
+// A guard check is one pipelined GET + HGET (one round trip); every mutation
+// is one Lua script. All keys of a subject share a Cluster hash tag. Every key has a TTL bounded by the
 // longest session it serves, so abandoned state disappears by itself, and a
 // lost key only ever logs people out. Refresh tokens are never stored.
 //
@@ -146,6 +146,27 @@ func (s *Store) run(ctx context.Context, script *redis.Script, keys []string, ar
 	}
 }
 
+// within runs fn within the store's timeout, and makes a Cluster client
+// reload its slot map after a failure. When the client would not stop
+// reading at the deadline, fn runs in a goroutine and within gives up at the
+// deadline; fn must then not share anything the caller reads after an error.
+func (s *Store) within(ctx context.Context, fn func(context.Context) error) (err error) {
+	defer func() { s.reloadOnError(err) }()
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	if s.deadlines {
+		return fn(ctx)
+	}
+	done := make(chan error, 1)
+	go func() { done <- fn(ctx) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // errBadSessionID is returned for a session id that cannot be part of a key.
 var errBadSessionID = errors.New("redisstore: malformed session id")
 
@@ -171,7 +192,7 @@ func (s *Store) CreateSession(ctx context.Context, subject string, ns ginjwt.New
 	return version, nil
 }
 
-// State implements ginjwt.Store with one EVALSHA, or none when the
+// State implements ginjwt.Store with one round trip, or none when the
 // near-cache holds the session.
 func (s *Store) State(ctx context.Context, subject, sessionID string) (ginjwt.SessionState, bool, error) {
 	if !validSessionID(sessionID) {
@@ -194,19 +215,48 @@ func (s *Store) State(ctx context.Context, subject, sessionID string) (ginjwt.Se
 // state reads a session's state from Redis.
 func (s *Store) state(ctx context.Context, subject, sessionID string) (ginjwt.SessionState, bool, error) {
 	k := s.keysFor(subject)
-	vals, err := s.run(ctx, stateScript, []string{k.version, k.session(sessionID)}).Slice()
+	type result struct {
+		st    ginjwt.SessionState
+		found bool
+	}
+	out := make(chan result, 1) // filled by fn; read only when fn returned
+	err := s.within(ctx, func(ctx context.Context) error {
+		// GET and HGET pipelined: one round trip, to the primary of the
+		// subject's slot. No script is needed: both values only move forward
+		// or disappear, so any interleaving reads a state that was true at
+		// some moment, and a missing value means not found.
+		pipe := s.client.Pipeline()
+		version := pipe.Get(ctx, k.version)
+		gen := pipe.HGet(ctx, k.session(sessionID), "g")
+		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+			return err
+		}
+		for _, c := range []*redis.StringCmd{version, gen} {
+			if err := c.Err(); err != nil {
+				if errors.Is(err, redis.Nil) {
+					out <- result{}
+					return nil
+				}
+				return err
+			}
+		}
+		v, err1 := version.Int64()
+		g, err2 := gen.Int64()
+		if err := errors.Join(err1, err2); err != nil {
+			return err
+		}
+		out <- result{ginjwt.SessionState{UserVersion: v, Generation: g}, true}
+		return nil
+	})
 	if err != nil {
 		return ginjwt.SessionState{}, false, fmt.Errorf("redisstore: state: %w", err)
 	}
-	if len(vals) != 2 || vals[0] == nil || vals[1] == nil {
-		return ginjwt.SessionState{}, false, nil
+	var r result
+	select {
+	case r = <-out:
+	default:
 	}
-	version, err1 := parseInt(vals[0])
-	gen, err2 := parseInt(vals[1])
-	if err := errors.Join(err1, err2); err != nil {
-		return ginjwt.SessionState{}, false, fmt.Errorf("redisstore: state: %w", err)
-	}
-	return ginjwt.SessionState{UserVersion: version, Generation: gen}, true, nil
+	return r.st, r.found, nil
 }
 
 // Rotate implements ginjwt.Store.
@@ -322,12 +372,4 @@ func randomVersion() int64 {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return int64(binary.BigEndian.Uint64(b[:])>>12) + 1
-}
-
-func parseInt(v any) (int64, error) {
-	s, ok := v.(string)
-	if !ok {
-		return 0, fmt.Errorf("unexpected %T in reply", v)
-	}
-	return strconv.ParseInt(s, 10, 64)
 }
