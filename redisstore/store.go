@@ -124,46 +124,45 @@ func honorsDeadlines(client redis.UniversalClient) (deadlines, ok bool) {
 	return false, false
 }
 
-// run runs script within the store's timeout. When the client would not
-// stop reading at the deadline, the reply is awaited in a goroutine, so a
-// hung or silent server costs the caller the timeout and no more.
-func (s *Store) run(ctx context.Context, script *redis.Script, keys []string, args ...any) (result *redis.Cmd) {
-	defer func() { s.reloadOnError(result.Err()) }()
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
-	if s.deadlines {
-		return script.Run(ctx, s.client, keys, args...)
+// run runs script within the store's timeout (see within).
+func (s *Store) run(ctx context.Context, script *redis.Script, keys []string, args ...any) *redis.Cmd {
+	cmd, err := within(ctx, s, func(ctx context.Context) (*redis.Cmd, error) {
+		cmd := script.Run(ctx, s.client, keys, args...)
+		return cmd, cmd.Err()
+	})
+	if cmd == nil { // the deadline passed first
+		cmd = redis.NewCmd(ctx)
+		cmd.SetErr(err)
 	}
-	done := make(chan *redis.Cmd, 1)
-	go func() { done <- script.Run(ctx, s.client, keys, args...) }()
-	select {
-	case cmd := <-done:
-		return cmd
-	case <-ctx.Done():
-		cmd := redis.NewCmd(ctx)
-		cmd.SetErr(ctx.Err())
-		return cmd
-	}
+	return cmd
 }
 
 // within runs fn within the store's timeout, and makes a Cluster client
 // reload its slot map after a failure. When the client would not stop
 // reading at the deadline, fn runs in a goroutine and within gives up at the
-// deadline; fn must then not share anything the caller reads after an error.
-func (s *Store) within(ctx context.Context, fn func(context.Context) error) (err error) {
+// deadline, returning the zero T, so a hung or silent server costs the
+// caller the timeout and no more.
+func within[T any](ctx context.Context, s *Store, fn func(context.Context) (T, error)) (v T, err error) {
 	defer func() { s.reloadOnError(err) }()
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	if s.deadlines {
 		return fn(ctx)
 	}
-	done := make(chan error, 1)
-	go func() { done <- fn(ctx) }()
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, err := fn(ctx)
+		done <- result{v, err}
+	}()
 	select {
-	case err := <-done:
-		return err
+	case r := <-done:
+		return r.v, r.err
 	case <-ctx.Done():
-		return ctx.Err()
+		return v, ctx.Err()
 	}
 }
 
@@ -215,12 +214,7 @@ func (s *Store) State(ctx context.Context, subject, sessionID string) (ginjwt.Se
 // state reads a session's state from Redis.
 func (s *Store) state(ctx context.Context, subject, sessionID string) (ginjwt.SessionState, bool, error) {
 	k := s.keysFor(subject)
-	type result struct {
-		st    ginjwt.SessionState
-		found bool
-	}
-	out := make(chan result, 1) // filled by fn; read only when fn returned
-	err := s.within(ctx, func(ctx context.Context) error {
+	st, err := within(ctx, s, func(ctx context.Context) (*ginjwt.SessionState, error) {
 		// GET and HGET pipelined: one round trip, to the primary of the
 		// subject's slot. No script is needed: both values only move forward
 		// or disappear, so any interleaving reads a state that was true at
@@ -229,34 +223,29 @@ func (s *Store) state(ctx context.Context, subject, sessionID string) (ginjwt.Se
 		version := pipe.Get(ctx, k.version)
 		gen := pipe.HGet(ctx, k.session(sessionID), "g")
 		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-			return err
+			return nil, err
 		}
 		for _, c := range []*redis.StringCmd{version, gen} {
-			if err := c.Err(); err != nil {
-				if errors.Is(err, redis.Nil) {
-					out <- result{}
-					return nil
-				}
-				return err
+			if err := c.Err(); errors.Is(err, redis.Nil) {
+				return nil, nil
+			} else if err != nil {
+				return nil, err
 			}
 		}
 		v, err1 := version.Int64()
 		g, err2 := gen.Int64()
 		if err := errors.Join(err1, err2); err != nil {
-			return err
+			return nil, err
 		}
-		out <- result{ginjwt.SessionState{UserVersion: v, Generation: g}, true}
-		return nil
+		return &ginjwt.SessionState{UserVersion: v, Generation: g}, nil
 	})
 	if err != nil {
 		return ginjwt.SessionState{}, false, fmt.Errorf("redisstore: state: %w", err)
 	}
-	var r result
-	select {
-	case r = <-out:
-	default:
+	if st == nil {
+		return ginjwt.SessionState{}, false, nil
 	}
-	return r.st, r.found, nil
+	return *st, true, nil
 }
 
 // Rotate implements ginjwt.Store.
