@@ -136,13 +136,7 @@ func (a *Auth) RefreshHandler() gin.HandlerFunc {
 			a.fail(c, fmt.Errorf("%w: grant_type must be refresh_token", ErrBadRequest))
 			return
 		}
-		// With cookies on, a body token needs the CSRF header as well: else a
-		// cross-site form could plant another account's session in the
-		// browser (login CSRF).
-		raw, ambient := req.RefreshToken, a.cookies != nil
-		if raw == "" {
-			raw, ambient = a.refreshCookie(c)
-		}
+		raw, ambient := a.refreshToken(c, req)
 		if raw == "" {
 			a.fail(c, fmt.Errorf("%w: refresh_token is missing", ErrBadRequest))
 			return
@@ -241,8 +235,15 @@ func (a *Auth) respondPair(c *gin.Context, now time.Time, session Claims) bool {
 	return true
 }
 
-// refreshCookie returns the refresh token of the cookie transport, if any.
-func (a *Auth) refreshCookie(c *gin.Context) (string, bool) {
+// refreshToken returns the refresh token of a refresh or logout request:
+// from the body, else from the cookie transport. ambient reports whether it
+// needs the CSRF header: always with cookies on, even for a body token, or a
+// cross-site form could plant another account's session in the browser
+// (login CSRF).
+func (a *Auth) refreshToken(c *gin.Context, req tokenRequest) (raw string, ambient bool) {
+	if req.RefreshToken != "" {
+		return req.RefreshToken, a.cookies != nil
+	}
 	if a.cookies == nil {
 		return "", false
 	}

@@ -36,10 +36,7 @@ func (a *Auth) LogoutHandler() gin.HandlerFunc {
 			scope = c.DefaultQuery("scope", ScopeLocal)
 		}
 		access, accessAmbient := lookupToken(c, a.lookup)
-		refresh, refreshAmbient := req.RefreshToken, a.cookies != nil // see RefreshHandler
-		if refresh == "" {
-			refresh, refreshAmbient = a.refreshCookie(c)
-		}
+		refresh, refreshAmbient := a.refreshToken(c, req)
 		if access == "" && refresh == "" {
 			a.fail(c, ErrTokenMissing)
 			return
