@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -11,10 +12,11 @@ import (
 // size (100,000 entries) and entry TTL (1 s).
 func nearCacheOption() redisstore.Option { return redisstore.WithNearCache(0, 0) }
 
-// waitNearCache waits until the store's invalidation subscription is up, so
-// that the cache is in use.
+// waitNearCache starts the store's invalidation subscription (the first
+// State call does) and waits until it is up, so that the cache is in use.
 func waitNearCache(tb testing.TB, s *redisstore.Store) {
 	tb.Helper()
+	_, _, _ = s.State(context.Background(), "warm-up", "x")
 	deadline := time.Now().Add(5 * time.Second)
 	for !s.NearCacheHealthy() {
 		if time.Now().After(deadline) {

@@ -157,7 +157,7 @@ type auths struct {
 
 // newAuth configures jwtguard with its sessions in rdb; its events go to log.
 func newAuth(rdb redis.UniversalClient, cfg config, log *slog.Logger) (auths, error) {
-	storeOpts := []redisstore.Option{redisstore.WithLogger(log)} // warns if Redis may evict sessions
+	var storeOpts []redisstore.Option
 	if cfg.keyPrefix != "" {
 		storeOpts = append(storeOpts, redisstore.WithPrefix(cfg.keyPrefix))
 	}

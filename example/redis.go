@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
+	"github.com/jwtguard/jwtguard/redisstore"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -29,6 +30,7 @@ func openRedis(addr string, log *slog.Logger) (*redis.Client, func(), error) {
 		return nil, nil, fmt.Errorf("REDIS_ADDR=%s: Redis does not answer PING: %w", addr, err)
 	}
 	log.Info("using Redis", "addr", addr)
+	warnIfEvicting(ctx, client, log)
 	return client, func() { _ = client.Close() }, nil
 }
 
@@ -71,5 +73,20 @@ func runClock(m *miniredis.Miniredis) func() {
 	return func() {
 		close(done)
 		wg.Wait()
+	}
+}
+
+// warnIfEvicting logs a warning when Redis may evict session keys to free
+// memory, which would log users out at random; see
+// redisstore.CheckEvictionPolicy.
+func warnIfEvicting(ctx context.Context, client redis.UniversalClient, log *slog.Logger) {
+	policy, risky, err := redisstore.CheckEvictionPolicy(ctx, client)
+	switch {
+	case err != nil:
+		log.Info("could not read Redis' maxmemory-policy; make sure it is noeviction, "+
+			"or Redis may evict session keys and log users out", "error", err)
+	case risky:
+		log.Warn("Redis' maxmemory-policy lets it evict session keys when memory runs out, "+
+			"which logs users out; set maxmemory-policy noeviction", "maxmemory-policy", policy)
 	}
 }

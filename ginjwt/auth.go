@@ -10,7 +10,7 @@ import (
 type Auth struct {
 	opts       Options
 	cookies    *CookieOptions // nil without the cookie transport
-	lookup     []TokenSource
+	lookup     []TokenExtractor
 	csrfHeader string
 	tokens     *tokenCache // nil when off
 	keys       *keyring
@@ -67,7 +67,7 @@ func New(o Options) (*Auth, error) {
 	}
 	lookup := o.TokenLookup
 	if len(lookup) == 0 {
-		lookup = []TokenSource{FromHeader}
+		lookup = []TokenExtractor{FromHeader}
 		if cookies != nil {
 			lookup = append(lookup, FromCookie(cookies.AccessName))
 		}

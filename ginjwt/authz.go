@@ -3,8 +3,6 @@ package ginjwt
 import (
 	"slices"
 	"strings"
-
-	"github.com/gin-gonic/gin"
 )
 
 // Requirement is an authorization rule the guard checks after it verified a
@@ -30,17 +28,4 @@ func RequireScope(scopes ...string) Requirement {
 		}
 		return true
 	}
-}
-
-// Extra decodes the application's claims of the request's verified token
-// (Identity.Extra at login) into a T. It fails when the guard did not run or
-// the claims do not decode into a T.
-func Extra[T any](c *gin.Context) (T, error) {
-	var v T
-	claims, ok := ClaimsFromContext(c)
-	if !ok {
-		return v, ErrTokenMissing
-	}
-	err := claims.DecodeExtra(&v)
-	return v, err
 }

@@ -26,11 +26,12 @@ type benchApp struct {
 
 func newBenchApp(b *testing.B, backend redistest.Backend, storeOpts ...redisstore.Option) *benchApp {
 	client := backend.ClientWith(b, &redis.UniversalOptions{ContextTimeoutEnabled: true})
-	store, err := redisstore.New(client, append([]redisstore.Option{redisstore.WithPrefix(redistest.Prefix(b, backend)), redisstore.WithLogger(nil)}, storeOpts...)...)
+	store, err := redisstore.New(client, append([]redisstore.Option{redisstore.WithPrefix(redistest.Prefix(b, backend))}, storeOpts...)...)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = store.Close() })
+	_, _, _ = store.State(b.Context(), "warm-up", "x") // starts the near-cache subscription, if any
 	for len(storeOpts) > 0 && !store.NearCacheHealthy() {
 		time.Sleep(time.Millisecond)
 	}

@@ -72,42 +72,6 @@ func (o CookieOptions) withDefaults() (CookieOptions, error) {
 	return o, nil
 }
 
-// A TokenSource finds a token in a request. ambient reports whether the
-// browser attaches it by itself (a cookie): such requests need CSRF
-// protection.
-type TokenSource func(c *gin.Context) (token string, ambient bool)
-
-// FromHeader finds the token of an "Authorization: Bearer" header.
-func FromHeader(c *gin.Context) (string, bool) { return TokenFromHeader(c), false }
-
-// FromCookie finds a token in the named cookie.
-func FromCookie(name string) TokenSource {
-	return func(c *gin.Context) (string, bool) {
-		v, err := c.Cookie(name)
-		if err != nil {
-			return "", false
-		}
-		return v, true
-	}
-}
-
-// FromQuery finds a token in the named query parameter. Off by default: URLs
-// end up in logs, browser history and Referer headers. Use it only where a
-// header cannot be set, such as a WebSocket upgrade.
-func FromQuery(name string) TokenSource {
-	return func(c *gin.Context) (string, bool) { return c.Query(name), false }
-}
-
-// lookupToken returns the first token the sources find.
-func lookupToken(c *gin.Context, sources []TokenSource) (token string, ambient bool) {
-	for _, src := range sources {
-		if token, ambient = src(c); token != "" {
-			return token, ambient
-		}
-	}
-	return "", false
-}
-
 // safeMethod reports whether a request method cannot change state (RFC 9110 §9.2.1).
 func safeMethod(method string) bool {
 	return method == http.MethodGet || method == http.MethodHead || method == http.MethodOptions

@@ -113,7 +113,7 @@ func TestTokenFromQuery(t *testing.T) {
 	expect(t, "query token by default", plain.do("GET", "/api/me?access_token="+tok.AccessToken, "", ""), http.StatusUnauthorized, "token_missing")
 
 	withQuery := newAppAt(t, b, plain.prefix, func(o *ginjwt.Options) {
-		o.TokenLookup = []ginjwt.TokenSource{ginjwt.FromHeader, ginjwt.FromQuery("access_token")}
+		o.TokenLookup = []ginjwt.TokenExtractor{ginjwt.FromHeader, ginjwt.FromQuery("access_token")}
 	})
 	expect(t, "query token when configured", withQuery.do("GET", "/api/me?access_token="+tok.AccessToken, "", ""), http.StatusOK, "")
 }

@@ -3,7 +3,8 @@
 //
 // A plain JWT stays valid until it expires, so a refreshed or logged-out
 // token keeps working. ginjwt keeps a few bytes per user and per session in a
-// Store (see the redisstore package) and checks every token against them:
+// Store (the redisstore package on Redis; memstore in memory, for one
+// process and for tests) and checks every token against them:
 //
 //   - Login starts a session (one login on one device) and returns a pair: a
 //     short-lived access token (typ "at+jwt", 15 minutes by default) and a

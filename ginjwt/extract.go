@@ -1,70 +1,52 @@
 package ginjwt
 
 import (
-	"encoding/json"
-	"fmt"
-	"mime"
-	"net/http"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 )
 
-// TokenFromHeader returns the token of an "Authorization: Bearer <token>"
-// header, or "" when there is none. The scheme is matched case-insensitively
-// (RFC 7235 §2.1).
-func TokenFromHeader(c *gin.Context) string {
+// A TokenExtractor finds a token in a request, or returns "". ambient
+// reports whether the browser attaches the token by itself (a cookie): such
+// requests need CSRF protection. Options.TokenLookup lists the extractors
+// the guard tries, in order.
+type TokenExtractor func(c *gin.Context) (token string, ambient bool)
+
+// FromHeader finds the token of an "Authorization: Bearer <token>" header.
+// The scheme is matched case-insensitively (RFC 7235 §2.1).
+func FromHeader(c *gin.Context) (token string, ambient bool) {
 	h := c.GetHeader("Authorization")
 	const scheme = "bearer "
 	if len(h) < len(scheme) || !strings.EqualFold(h[:len(scheme)], scheme) {
-		return ""
+		return "", false
 	}
-	return strings.TrimSpace(h[len(scheme):])
+	return strings.TrimSpace(h[len(scheme):]), false
 }
 
-// maxFormBodySize bounds the body of refresh and logout requests, which only
-// carry a token and a few short fields.
-const maxFormBodySize = 16 << 10
-
-// tokenRequest is the body of refresh and logout requests, in JSON or as an
-// HTML form (RFC 6749 §6: grant_type=refresh_token&refresh_token=…).
-type tokenRequest struct {
-	GrantType    string `json:"grant_type" form:"grant_type"`
-	RefreshToken string `json:"refresh_token" form:"refresh_token"`
-	Scope        string `json:"scope" form:"scope"`
+// FromCookie finds a token in the named cookie.
+func FromCookie(name string) TokenExtractor {
+	return func(c *gin.Context) (string, bool) {
+		v, err := c.Cookie(name)
+		if err != nil {
+			return "", false
+		}
+		return v, true
+	}
 }
 
-// readTokenRequest reads the body of a refresh or logout request. An empty
-// body gives an empty request; anything that is neither JSON nor a form, or
-// does not parse, wraps ErrBadRequest.
-func readTokenRequest(c *gin.Context) (tokenRequest, error) {
-	var req tokenRequest
-	if c.Request.Body == nil || c.Request.Body == http.NoBody || c.Request.ContentLength == 0 {
-		return req, nil
-	}
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxFormBodySize)
-	mediaType, _, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
-	if err != nil {
-		return req, fmt.Errorf("%w: unreadable Content-Type", ErrBadRequest)
-	}
-	switch mediaType {
-	case "application/json":
-		dec := json.NewDecoder(c.Request.Body)
-		if err := dec.Decode(&req); err != nil {
-			return req, fmt.Errorf("%w: body is not the expected JSON object: %w", ErrBadRequest, err)
+// FromQuery finds a token in the named query parameter. Off by default: URLs
+// end up in logs, browser history and Referer headers. Use it only where a
+// header cannot be set, such as a WebSocket upgrade.
+func FromQuery(name string) TokenExtractor {
+	return func(c *gin.Context) (string, bool) { return c.Query(name), false }
+}
+
+// lookupToken returns the first token the extractors find.
+func lookupToken(c *gin.Context, extractors []TokenExtractor) (token string, ambient bool) {
+	for _, extract := range extractors {
+		if token, ambient = extract(c); token != "" {
+			return token, ambient
 		}
-		if dec.More() {
-			return req, fmt.Errorf("%w: trailing data after the JSON object", ErrBadRequest)
-		}
-	case "application/x-www-form-urlencoded":
-		if err := c.Request.ParseForm(); err != nil {
-			return req, fmt.Errorf("%w: unreadable form: %w", ErrBadRequest, err)
-		}
-		req.GrantType = c.Request.PostForm.Get("grant_type")
-		req.RefreshToken = c.Request.PostForm.Get("refresh_token")
-		req.Scope = c.Request.PostForm.Get("scope")
-	default:
-		return req, fmt.Errorf("%w: Content-Type must be application/json or application/x-www-form-urlencoded", ErrBadRequest)
 	}
-	return req, nil
+	return "", false
 }

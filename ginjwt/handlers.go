@@ -26,25 +26,27 @@ type TokenResponse struct {
 	CSRFToken        string `json:"csrf_token,omitempty"`
 }
 
-// Lengths kept of client-supplied labels. 64 bytes is also Redis'
-// hash-max-listpack-value: one longer value turns a session hash from its
-// compact encoding (about 260 bytes with every field) into a hash table
-// (about 650).
+// Lengths kept of client-supplied labels: enough to recognise a device,
+// short enough to keep a session's state small in any store.
 const (
 	maxDeviceLen    = 64
 	maxUserAgentLen = 64
 )
 
+// maxLoginBodySize bounds the body a login request may send to
+// Options.Authenticate.
+const maxLoginBodySize = 64 << 10
+
 // LoginHandler returns the login route. It calls Options.Authenticate and,
 // on success, starts a session and answers 200 with a TokenResponse.
-// It panics when Options.Authenticate is nil, at route set-up.
+// Request bodies are cut at 64 KiB. It panics when Options.Authenticate is nil, at route set-up.
 func (a *Auth) LoginHandler() gin.HandlerFunc {
 	if a.opts.Authenticate == nil {
 		panic("ginjwt: LoginHandler needs Options.Authenticate")
 	}
 	return func(c *gin.Context) {
 		if c.Request.Body != nil {
-			c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, DefaultMaxBodySize)
+			c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxLoginBodySize)
 		}
 		client := clientInfo(c)
 		id, err := a.opts.Authenticate(c)
@@ -189,7 +191,7 @@ func (a *Auth) RefreshHandler() gin.HandlerFunc {
 		case Revoked:
 			a.fail(c, ErrTokenRevoked)
 		default:
-			a.fail(c, fmt.Errorf("%w: store returned rotate outcome %d", ErrServer, res.Outcome))
+			a.fail(c, fmt.Errorf("%w: store returned rotate outcome %v", ErrServer, res.Outcome))
 		}
 	}
 }

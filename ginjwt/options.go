@@ -16,13 +16,12 @@ const (
 	DefaultRefreshGrace  = 5 * time.Second
 	DefaultLeeway        = 10 * time.Second
 	DefaultMaxTokenSize  = 8 << 10
-	DefaultMaxBodySize   = 64 << 10
 )
 
 // NoGrace, as Options.RefreshGrace, turns the refresh grace window off: of
 // several concurrent refreshes with one refresh token, exactly one succeeds.
 // The others are refused with ErrTokenRevoked, without revoking the session,
-// when they arrive within raceWindow of the rotation; later they count as reuse.
+// when they arrive within 2 seconds of the rotation; later they count as reuse.
 const NoGrace time.Duration = -1
 
 // raceWindow is how long after a rotation, with NoGrace, a duplicate of the
@@ -85,7 +84,7 @@ type Options struct {
 
 	// TokenLookup lists where the guard looks for the access token, in
 	// order. Default FromHeader, then, with Cookies set, the access cookie.
-	TokenLookup []TokenSource
+	TokenLookup []TokenExtractor
 
 	// Cookies, when set, turns on the cookie transport with CSRF protection;
 	// see CookieOptions. Default nil: tokens travel in bodies and headers.
@@ -102,9 +101,9 @@ type Options struct {
 	MaxTokenSize int
 
 	// OmitClientInfo keeps the client IP and User-Agent out of the store:
-	// session lists then show only device, created and last refresh, and a
-	// session costs about 190 bytes of Redis memory instead of about 300
-	// with a typical User-Agent. Events still carry them. Default false.
+	// session lists then show only device, created and last refresh, and
+	// each session's stored state is smaller. Events still carry them.
+	// Default false.
 	OmitClientInfo bool
 
 	// OnEvent, when set, is called for every login, failed login, refresh,

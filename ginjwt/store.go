@@ -2,6 +2,7 @@ package ginjwt
 
 import (
 	"context"
+	"strconv"
 	"time"
 )
 
@@ -129,6 +130,25 @@ const (
 	// Expired: the session reached MaxAge and has been deleted.
 	Expired
 )
+
+// String returns the outcome's name, such as "rotated".
+func (o RotateOutcome) String() string {
+	switch o {
+	case Rotated:
+		return "rotated"
+	case Converged:
+		return "converged"
+	case Superseded:
+		return "superseded"
+	case Reused:
+		return "reused"
+	case Revoked:
+		return "revoked"
+	case Expired:
+		return "expired"
+	}
+	return "RotateOutcome(" + strconv.Itoa(int(o)) + ")"
+}
 
 // RotateResult is the outcome of Rotate and, for Rotated and Converged, the
 // generation new tokens must carry.

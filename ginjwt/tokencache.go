@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // DefaultTokenCacheSize is how many verified access tokens the guard
@@ -51,14 +53,31 @@ func (tc *tokenCache) put(raw string, claims *Claims, now time.Time) {
 	tc.entries[raw] = cp
 }
 
-// cloneClaims copies claims deeply enough that a handler changing its copy
-// (a role, say) cannot change what the cache gives the next request.
+// cloneClaims copies claims deeply, so that a handler changing its copy (a
+// role, or the time behind ExpiresAt) can change neither what the cache gives
+// the next request nor what another request reads at the same time. The
+// claims and their three dates are one allocation.
 func cloneClaims(c *Claims) *Claims {
-	cp := *c
-	cp.Audience = slices.Clone(c.Audience)
-	cp.Roles = slices.Clone(c.Roles)
-	cp.Extra = bytes.Clone(c.Extra)
-	return &cp
+	cp := &struct {
+		claims Claims
+		dates  [3]jwt.NumericDate
+	}{claims: *c}
+	cp.claims.ExpiresAt = cloneDate(c.ExpiresAt, &cp.dates[0])
+	cp.claims.NotBefore = cloneDate(c.NotBefore, &cp.dates[1])
+	cp.claims.IssuedAt = cloneDate(c.IssuedAt, &cp.dates[2])
+	cp.claims.Audience = slices.Clone(c.Audience)
+	cp.claims.Roles = slices.Clone(c.Roles)
+	cp.claims.Extra = bytes.Clone(c.Extra)
+	return &cp.claims
+}
+
+// cloneDate copies *d into dst and returns dst, or nil when d is nil.
+func cloneDate(d, dst *jwt.NumericDate) *jwt.NumericDate {
+	if d == nil {
+		return nil
+	}
+	*dst = *d
+	return dst
 }
 
 func (tc *tokenCache) evict(now time.Time) {

@@ -1,28 +1,98 @@
 package ginjwt
 
 import (
+	"encoding/json"
+	"reflect"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 )
 
+// cachedClaims are claims with every field set, as the cache holds them.
+func cachedClaims(now time.Time) *Claims {
+	return &Claims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    "iss",
+			Subject:   "sub",
+			Audience:  jwt.ClaimStrings{"aud"},
+			ExpiresAt: jwt.NewNumericDate(now.Add(time.Minute)),
+			NotBefore: jwt.NewNumericDate(now.Add(-time.Minute)),
+			IssuedAt:  jwt.NewNumericDate(now.Add(-time.Minute)),
+			ID:        "jti",
+		},
+		Type:        TypeAccess,
+		SessionID:   "sid",
+		UserVersion: 7,
+		Generation:  3,
+		AuthTime:    now.Unix(),
+		Roles:       []string{"user"},
+		Scope:       "read",
+		Extra:       json.RawMessage(`{"plan":"free"}`),
+	}
+}
+
+// mutateClaims changes every field of c a handler can reach, through
+// pointers and slices too.
+func mutateClaims(c *Claims) {
+	c.Issuer, c.Subject, c.ID = "x", "x", "x"
+	c.Audience[0] = "x"
+	c.ExpiresAt.Time = c.ExpiresAt.Add(2 * time.Hour)
+	c.NotBefore.Time = c.NotBefore.Add(2 * time.Hour)
+	c.IssuedAt.Time = c.IssuedAt.Add(2 * time.Hour)
+	c.Type, c.SessionID, c.Scope = "x", "x", "x"
+	c.UserVersion, c.Generation, c.AuthTime = 0, 0, 0
+	c.Roles[0] = "admin"
+	c.Extra[2] = 'X'
+}
+
 // A handler that changes its claims cannot change what the cache hands the
-// next request with the same token.
+// next request with the same token, nor race with requests reading them at
+// the same time (run with -race).
 func TestTokenCacheCopiesAreIndependent(t *testing.T) {
 	now := time.Now()
 	tc := newTokenCache(8, time.Second)
-	tc.put("tok", &Claims{RegisteredClaims: jwt.RegisteredClaims{ExpiresAt: jwt.NewNumericDate(now.Add(time.Minute))}, Roles: []string{"user"}}, now)
-	got, ok := tc.get("tok", now)
-	if !ok {
-		t.Fatal("miss")
+	tc.put("tok", cachedClaims(now), now)
+	want := cachedClaims(now)
+
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got, ok := tc.get("tok", now)
+			if !ok {
+				t.Error("miss")
+				return
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("the cache gave %+v, want %+v", got, want)
+			}
+			mutateClaims(got)
+		}()
 	}
-	got.Roles[0] = "admin"
-	again, _ := tc.get("tok", now)
-	if again.Roles[0] != "user" {
-		t.Fatalf("the cached roles changed to %v", again.Roles)
+	wg.Wait()
+
+	again, ok := tc.get("tok", now)
+	if !ok || !reflect.DeepEqual(again, want) {
+		t.Fatalf("after handlers changed their copies the cache gives %+v (hit %v), want %+v", again, ok, want)
 	}
 	if _, ok := tc.get("tok", now.Add(2*time.Minute)); ok {
 		t.Fatal("an expired token came from the cache")
+	}
+}
+
+// The token handed to put stays the caller's: changing it afterwards does
+// not change the cached entry.
+func TestTokenCachePutCopies(t *testing.T) {
+	now := time.Now()
+	tc := newTokenCache(8, time.Second)
+	c := cachedClaims(now)
+	tc.put("tok", c, now)
+	mutateClaims(c)
+	got, ok := tc.get("tok", now)
+	if !ok || !reflect.DeepEqual(got, cachedClaims(now)) {
+		t.Fatalf("cache gives %+v (hit %v) after the caller changed its claims", got, ok)
 	}
 }

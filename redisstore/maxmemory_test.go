@@ -1,10 +1,9 @@
 package redisstore_test
 
 import (
-	"bytes"
-	"log/slog"
+	"context"
+	"errors"
 	"net"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -13,29 +12,6 @@ import (
 	"github.com/jwtguard/jwtguard/redisstore"
 	"github.com/redis/go-redis/v9"
 )
-
-// logBuffer is a slog text handler's output, safe for concurrent use.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func newLogger() (*slog.Logger, *logBuffer) {
-	b := &logBuffer{}
-	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug})), b
-}
 
 // Every policy but noeviction may evict the store's keys, which all have a
 // TTL; New warns about those at start-up, and is silent for noeviction.
@@ -65,17 +41,6 @@ func TestEvictionPolicy(t *testing.T) {
 			if err != nil || policy != tc.policy || risky != tc.risky {
 				t.Fatalf("CheckEvictionPolicy = %q, %v, %v; want %q, %v, nil", policy, risky, err, tc.policy, tc.risky)
 			}
-			log, out := newLogger()
-			if _, err := redisstore.New(client, redisstore.WithLogger(log)); err != nil {
-				t.Fatal(err)
-			}
-			warned := strings.Contains(out.String(), "level=WARN") && strings.Contains(out.String(), "maxmemory-policy="+tc.policy)
-			if warned != tc.risky {
-				t.Fatalf("policy %s: New logged %q; want a warning: %v", tc.policy, out, tc.risky)
-			}
-			if !tc.risky && out.String() != "" {
-				t.Fatalf("policy noeviction: New logged %q, want nothing", out)
-			}
 		})
 	}
 }
@@ -95,55 +60,26 @@ func TestEvictionPolicyCluster(t *testing.T) {
 	if p, risky, err := redisstore.CheckEvictionPolicy(t.Context(), client); err != nil || p != "volatile-lru" || !risky {
 		t.Fatalf("one master volatile-lru: CheckEvictionPolicy = %q, %v, %v", p, risky, err)
 	}
-	log, out := newLogger()
-	if _, err := redisstore.New(client, redisstore.WithLogger(log)); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(out.String(), "level=WARN") {
-		t.Fatalf("New logged %q; want a warning", out)
-	}
 }
 
 // When the policy cannot be read (miniredis has no CONFIG; a managed Redis
-// may refuse it; Redis may be down), New still succeeds, within the store's
-// timeout, and says it could not check; WithLogger(nil) skips the check.
+// may refuse it; Redis may hang), CheckEvictionPolicy says so, within its
+// context's deadline even with a client that ignores deadlines while it reads.
 func TestEvictionPolicyUnknown(t *testing.T) {
+	t.Parallel()
 	mini := redistest.Backends(t)[0]
-	client := mini.Client(t)
-	if _, _, err := redisstore.CheckEvictionPolicy(t.Context(), client); err == nil {
+	if _, _, err := redisstore.CheckEvictionPolicy(t.Context(), mini.Client(t)); err == nil {
 		t.Fatal("CheckEvictionPolicy on miniredis: no error")
 	}
-	log, out := newLogger()
-	if _, err := redisstore.New(client, redisstore.WithLogger(log)); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(out.String(), "level=INFO") || !strings.Contains(out.String(), "could not check") {
-		t.Fatalf("New on miniredis logged %q; want a notice that it could not check", out)
-	}
-
-	// A server that accepts connections and never answers.
-	addr := silentServer(t)
+	addr, _ := silentServer(t)
 	for _, ctxTimeout := range []bool{false, true} {
 		hung := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: ctxTimeout, MaxRetries: -1})
 		t.Cleanup(func() { _ = hung.Close() })
-		log, out := newLogger()
-		start := time.Now()
-		if _, err := redisstore.New(hung, redisstore.WithLogger(log), redisstore.WithTimeout(200*time.Millisecond)); err != nil {
-			t.Fatal(err)
-		}
-		if took := time.Since(start); took > time.Second {
-			t.Errorf("New with a hung Redis took %v, want about the 200ms timeout", took)
-		}
-		if !strings.Contains(out.String(), "could not check") {
-			t.Errorf("New with a hung Redis logged %q", out)
-		}
-		// Without a logger there is no check, and no wait.
-		start = time.Now()
-		if _, err := redisstore.New(hung, redisstore.WithLogger(nil)); err != nil {
-			t.Fatal(err)
-		}
-		if took := time.Since(start); took > 100*time.Millisecond {
-			t.Errorf("New with WithLogger(nil) took %v; want no start-up check", took)
+		ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+		_, _, err := redisstore.CheckEvictionPolicy(ctx, hung)
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("ContextTimeoutEnabled %v: CheckEvictionPolicy on a hung Redis = %v, want the deadline", ctxTimeout, err)
 		}
 	}
 	if _, _, err := redisstore.CheckEvictionPolicy(t.Context(), nil); err == nil {
@@ -151,9 +87,25 @@ func TestEvictionPolicyUnknown(t *testing.T) {
 	}
 }
 
+// New does no I/O: it returns at once and opens no connection, even to a
+// Redis that never answers.
+func TestNewDoesNoIO(t *testing.T) {
+	t.Parallel()
+	addr, accepted := silentServer(t)
+	client := redis.NewClient(&redis.Options{Addr: addr})
+	t.Cleanup(func() { _ = client.Close() })
+	if _, err := redisstore.New(client, redisstore.WithNearCache(0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond) // room for a stray dial to arrive
+	if n := accepted(); n != 0 {
+		t.Fatalf("New opened %d connections", n)
+	}
+}
+
 // silentServer accepts connections and never answers, like a Redis that
-// hangs; it returns its address.
-func silentServer(t *testing.T) string {
+// hangs; it returns its address and a count of the connections accepted.
+func silentServer(t *testing.T) (addr string, accepted func() int) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -179,5 +131,9 @@ func silentServer(t *testing.T) string {
 			_ = c.Close()
 		}
 	})
-	return ln.Addr().String()
+	return ln.Addr().String(), func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(conns)
+	}
 }

@@ -35,8 +35,8 @@ const nearCachePing = time.Second
 // whenever the subscription is (re)established, and bypassed while it is
 // down. Each entry also expires after ttl, so that even a lost message keeps
 // a revoked token alive for at most ttl. maxEntries bounds memory; zero
-// values mean 100,000 entries and 1 second. Call Close to stop the
-// subscription.
+// values mean 100,000 entries and 1 second. The subscription starts with the
+// store's first State call (New does no I/O); call Close to stop it.
 //
 // Plain pub/sub rather than RESP3 client tracking: it works the same on a
 // single node, Sentinel and Cluster (messages reach subscribers on every
@@ -74,9 +74,10 @@ type nearCache struct {
 	users map[string]map[string]cacheEntry // subject -> session id -> entry
 	n     int
 
-	stop func()
-	done chan struct{}
-	ps   atomic.Pointer[redis.PubSub] // the current subscription, closed by stop
+	started sync.Once // the subscription starts once, on first use
+	stop    func()
+	done    chan struct{}
+	ps      atomic.Pointer[redis.PubSub] // the current subscription, closed by stop
 }
 
 type cacheEntry struct {
@@ -199,6 +200,11 @@ func (nc *nearCache) setHealthy(up bool) {
 	nc.healthy.Store(up)
 }
 
+// startOnce starts the subscription unless it was started or stopped before.
+func (nc *nearCache) startOnce(client redis.UniversalClient, channel string) {
+	nc.started.Do(func() { nc.start(client, channel) })
+}
+
 // start runs the subscription until stopped.
 func (nc *nearCache) start(client redis.UniversalClient, channel string) {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -269,7 +275,11 @@ func (s *Store) NearCacheHealthy() bool { return s.near != nil && s.near.healthy
 // Close stops the near-cache subscription, if any. It does not close the
 // Redis client, which belongs to the caller.
 func (s *Store) Close() error {
-	if s.near != nil && s.near.stop != nil {
+	if s.near == nil {
+		return nil
+	}
+	s.near.started.Do(func() {}) // never start after Close
+	if s.near.stop != nil {
 		s.near.stop()
 		<-s.near.done
 		s.near.setHealthy(false)

@@ -16,11 +16,12 @@ import (
 // newNearStore returns a store with the near-cache on, ready (subscribed).
 func newNearStore(t *testing.T, client redis.UniversalClient, prefix string, entries int, ttl time.Duration) *redisstore.Store {
 	t.Helper()
-	s, err := redisstore.New(client, redisstore.WithPrefix(prefix), redisstore.WithNearCache(entries, ttl), redisstore.WithLogger(nil))
+	s, err := redisstore.New(client, redisstore.WithPrefix(prefix), redisstore.WithNearCache(entries, ttl))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = s.Close() })
+	_, _, _ = s.State(t.Context(), "warm-up", "x") // the first call starts the subscription
 	waitFor(t, "near-cache subscription", s.NearCacheHealthy)
 	return s
 }
@@ -63,7 +64,7 @@ func TestNearCacheRevocationReachesOtherInstance(t *testing.T) {
 	for _, b := range redistest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			prefix := redistest.Prefix(t, b)
-			a, err := redisstore.New(b.Client(t), redisstore.WithPrefix(prefix), redisstore.WithLogger(nil))
+			a, err := redisstore.New(b.Client(t), redisstore.WithPrefix(prefix))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -126,7 +127,7 @@ func TestNearCacheBypassedWhileUnsubscribed(t *testing.T) {
 		}
 		t.Run(b.Name, func(t *testing.T) {
 			prefix := redistest.Prefix(t, b)
-			a, _ := redisstore.New(b.Client(t), redisstore.WithPrefix(prefix), redisstore.WithLogger(nil))
+			a, _ := redisstore.New(b.Client(t), redisstore.WithPrefix(prefix))
 			proxy := redistest.NewProxy(t, b.Addr)
 			clientB := redis.NewClient(&redis.Options{Addr: proxy.Addr(), MaxRetries: -1})
 			t.Cleanup(func() { _ = clientB.Close() })

@@ -1,20 +1,21 @@
 package redisstore
 
-import "github.com/redis/go-redis/v9"
+import (
+	"fmt"
+
+	"github.com/jwtguard/jwtguard/ginjwt"
+	"github.com/redis/go-redis/v9"
+)
 
 // Every rule the store applies inside Redis is in this file. Each mutation is
 // one script, so it is atomic; all keys of a script share the subject's hash
 // tag (see keys.go). Times are unix milliseconds from the application's clock.
 
-// Rotate outcomes returned by rotateScript; they mirror ginjwt.RotateOutcome.
-const (
-	outRotated    = 1
-	outConverged  = 2
-	outSuperseded = 3
-	outReused     = 4
-	outRevoked    = 5
-	outExpired    = 6
-)
+// rotateOutcomes names ginjwt's RotateOutcome values in Lua, so that
+// rotateScript returns them by name and the store reads them back as they are.
+var rotateOutcomes = fmt.Sprintf(`
+local ROTATED, CONVERGED, SUPERSEDED, REUSED, REVOKED, EXPIRED = %d, %d, %d, %d, %d, %d
+`, ginjwt.Rotated, ginjwt.Converged, ginjwt.Superseded, ginjwt.Reused, ginjwt.Revoked, ginjwt.Expired)
 
 // extendTTL is shared by the scripts that start or prolong a session: the
 // subject's version and index must outlive every session they serve.
@@ -62,11 +63,11 @@ return version
 // grace, reuse-after, ttl, max age, session id, client IP, user agent,
 // channel, subject tag. Returns {outcome, generation}. Every change of the
 // session is published.
-var rotateScript = redis.NewScript(extendTTL + `
+var rotateScript = redis.NewScript(extendTTL + rotateOutcomes + `
 local version = redis.call('GET', KEYS[1])
 local s = redis.call('HMGET', KEYS[3], 'g', 'r', 'c')
 if not version or version ~= ARGV[1] or not s[1] then
-  return {5, 0}
+  return {REVOKED, 0}
 end
 local g, rotated, created = tonumber(s[1]), tonumber(s[2]) or 0, tonumber(s[3])
 local gen, now, ttl = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[6])
@@ -78,7 +79,7 @@ if left <= 0 then
   redis.call('DEL', KEYS[3])
   redis.call('ZREM', KEYS[2], ARGV[8])
   publish()
-  return {6, 0}
+  return {EXPIRED, 0}
 end
 if gen == g then
   g = g + 1
@@ -96,18 +97,18 @@ if gen == g then
   extend(KEYS[1], ttl)
   extend(KEYS[2], ttl)
   publish()
-  return {1, g}
+  return {ROTATED, g}
 end
 if gen == g - 1 then
   local since = now - rotated
   local grace = tonumber(ARGV[4])
-  if grace > 0 and since < grace then return {2, g} end
-  if since < tonumber(ARGV[5]) then return {3, g} end
+  if grace > 0 and since < grace then return {CONVERGED, g} end
+  if since < tonumber(ARGV[5]) then return {SUPERSEDED, g} end
 end
 redis.call('DEL', KEYS[3])
 redis.call('ZREM', KEYS[2], ARGV[8])
 publish()
-return {4, 0}
+return {REUSED, 0}
 `)
 
 // deleteScript: KEYS index, session; ARGV session id, channel, subject tag.

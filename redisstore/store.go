@@ -16,7 +16,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"log/slog"
 	"slices"
 	"strconv"
 	"time"
@@ -38,8 +37,7 @@ type Store struct {
 	// socket I/O, so a call can be made without a goroutine; see run.
 	deadlines bool
 
-	logger *slog.Logger // see WithLogger
-	near   *nearCache   // see WithNearCache; nil when off
+	near *nearCache // see WithNearCache; nil when off
 }
 
 var _ ginjwt.Store = (*Store)(nil)
@@ -78,22 +76,19 @@ func WithTimeout(d time.Duration) Option {
 	}
 }
 
-// New returns a Store on client. At start-up it checks that Redis will not
-// evict the store's keys, and logs a warning if it may; see WithLogger.
+// New returns a Store on client. It does no I/O: an unreachable Redis shows
+// in the first call, not here. Check the server's eviction policy once at
+// start-up with CheckEvictionPolicy.
 func New(client redis.UniversalClient, opts ...Option) (*Store, error) {
 	deadlines, ok := honorsDeadlines(client)
 	if !ok {
 		return nil, errors.New("redisstore: client is nil")
 	}
-	s := &Store{client: client, prefix: DefaultPrefix, timeout: DefaultTimeout, deadlines: deadlines, logger: slog.Default()}
+	s := &Store{client: client, prefix: DefaultPrefix, timeout: DefaultTimeout, deadlines: deadlines}
 	for _, o := range opts {
 		if err := o(s); err != nil {
 			return nil, err
 		}
-	}
-	s.checkEviction()
-	if s.near != nil {
-		s.near.start(client, s.channel())
 	}
 	return s, nil
 }
@@ -197,7 +192,11 @@ func (s *Store) State(ctx context.Context, subject, sessionID string) (ginjwt.Se
 	if !validSessionID(sessionID) {
 		return ginjwt.SessionState{}, false, nil
 	}
-	if s.near == nil || !s.near.healthy.Load() {
+	if s.near == nil {
+		return s.state(ctx, subject, sessionID)
+	}
+	s.near.startOnce(s.client, s.channel())
+	if !s.near.healthy.Load() {
 		return s.state(ctx, subject, sessionID)
 	}
 	if st, ok := s.near.get(subject, sessionID); ok {
@@ -267,20 +266,11 @@ func (s *Store) Rotate(ctx context.Context, subject, sessionID string, r ginjwt.
 	if len(vals) != 2 {
 		return ginjwt.RotateResult{}, fmt.Errorf("redisstore: rotate: unexpected reply of %d values", len(vals))
 	}
-	outcome, ok := outcomes[vals[0]]
-	if !ok {
+	outcome := ginjwt.RotateOutcome(vals[0])
+	if outcome < ginjwt.Rotated || outcome > ginjwt.Expired {
 		return ginjwt.RotateResult{}, fmt.Errorf("redisstore: rotate: unknown outcome %d", vals[0])
 	}
 	return ginjwt.RotateResult{Outcome: outcome, Generation: vals[1]}, nil
-}
-
-var outcomes = map[int64]ginjwt.RotateOutcome{
-	outRotated:    ginjwt.Rotated,
-	outConverged:  ginjwt.Converged,
-	outSuperseded: ginjwt.Superseded,
-	outReused:     ginjwt.Reused,
-	outRevoked:    ginjwt.Revoked,
-	outExpired:    ginjwt.Expired,
 }
 
 // DeleteSession implements ginjwt.Store.

@@ -615,7 +615,10 @@ func TestUnreachable(t *testing.T) {
 	}
 	// silent accepts connections and never answers, like a Redis that hangs
 	// or a network that drops packets.
-	silent := silentServer
+	silent := func(t *testing.T) string {
+		addr, _ := silentServer(t)
+		return addr
+	}
 
 	for _, tc := range []struct {
 		name string
