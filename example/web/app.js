@@ -26,18 +26,32 @@ function recording(who) {
   };
 }
 
+// Where the example server mounts its auth routes: /auth/* for bearer
+// tokens, /web/auth/* for the cookie transport.
+const routes = {
+  bearer: { login: '/auth/login', refresh: '/auth/refresh', logout: '/auth/logout' },
+  cookie: { login: '/web/auth/login', refresh: '/web/auth/refresh', logout: '/web/auth/logout' },
+};
+
 // This browser: cookies in cookie mode (sessionStorage then keeps only the
 // CSRF token and expiry times, so a reload stays signed in); bearer tokens
 // in memory only in bearer mode.
 const client = createClient({
   baseUrl: '',
+  paths: routes[mode],
   mode,
   storage: mode === 'cookie' ? sessionStorage : undefined,
   fetch: recording('this browser'),
 });
 
 // Another device of the same user: a bearer client, as a phone would use.
-const phone = createClient({ baseUrl: '', mode: 'bearer', storageKey: 'phone', fetch: recording('other device') });
+const phone = createClient({
+  baseUrl: '',
+  paths: routes.bearer,
+  mode: 'bearer',
+  storageKey: 'phone',
+  fetch: recording('other device'),
+});
 
 let signedOutReason = '';
 let phoneSignedOutReason = '';

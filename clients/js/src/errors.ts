@@ -97,3 +97,8 @@ export function networkError(cause: unknown): JwtGuardError {
 export function isTransientStatus(status: number): boolean {
   return status === 429 || status >= 500;
 }
+
+/** The JwtGuardError of a call that needs a session when there is none. */
+export function notSignedIn(): JwtGuardError {
+  return new JwtGuardError('not_signed_in', 'not signed in');
+}

@@ -3,23 +3,21 @@
  * refresh, logout that always completes, bearer tokens or HttpOnly cookies.
  * No dependencies; needs `fetch` (browsers, React Native, Node 18+).
  */
-export {
-  createClient,
-  JwtGuardClient,
-  bearerPaths,
-  cookiePaths,
-  type BackoffOptions,
-  type ClientEvents,
-  type ClientOptions,
-  type FetchLike,
-  type LoginOptions,
-  type LogoutResult,
-  type LogoutScope,
-  type Mode,
-  type Paths,
-  type RetryOptions,
-  type Session,
-  type SignedOutEvent,
-} from './client.js';
+export { createClient, type JwtGuardClient } from './client.js';
 export { JwtGuardError, type ClientErrorCode, type JwtGuardErrorInit } from './errors.js';
 export { memoryStorage, secureStoreAdapter, type SecureStoreLike, type TokenStorage } from './storage.js';
+/** Options, sessions, events and results. */
+export type {
+  BackoffOptions,
+  ClientEvents,
+  ClientOptions,
+  FetchLike,
+  LoginOptions,
+  LogoutResult,
+  LogoutScope,
+  Mode,
+  Paths,
+  RetryOptions,
+  Session,
+  SignedOutEvent,
+} from './types.js';

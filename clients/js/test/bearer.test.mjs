@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { JwtGuardError, createClient, memoryStorage, secureStoreAdapter } from '../dist/index.js';
 import { errorResponse, faultyFetch, networkFailure, recordingFetch, sleep } from './helpers/fetch.mjs';
-import { startExample } from './helpers/server.mjs';
+import { exampleRoutes, startExample } from './helpers/server.mjs';
 
 const alice = { username: 'alice', password: 'wonderland' };
 let server;
@@ -20,7 +20,7 @@ after(async () => {
 
 /** A client of the test server; options override the defaults. */
 function client(options = {}) {
-  return createClient({ baseUrl: server.url, retry: { baseDelay: 20, maxDelay: 100 }, ...options });
+  return createClient({ baseUrl: server.url, paths: exampleRoutes.bearer, retry: { baseDelay: 20, maxDelay: 100 }, ...options });
 }
 
 /** Calls the server without the client, as an attacker or a check would. */
@@ -45,6 +45,25 @@ function events(c) {
   for (const type of ['signedIn', 'refreshed', 'signedOut']) c.on(type, (e) => seen.push({ type, ...e }));
   return seen;
 }
+
+describe('options', () => {
+  test('the auth routes are required: no path is assumed', () => {
+    assert.throws(() => createClient({ baseUrl: server.url }), { name: 'TypeError', message: /paths\.login is required/ });
+    const { logout, ...partial } = exampleRoutes.bearer;
+    assert.ok(logout);
+    assert.throws(() => createClient({ baseUrl: server.url, paths: partial }), { name: 'TypeError', message: /paths\.logout is required/ });
+    assert.throws(() => createClient({ baseUrl: server.url, paths: { ...partial, logout: '' } }), TypeError);
+    assert.throws(() => createClient({ paths: exampleRoutes.bearer }), { name: 'TypeError', message: /baseUrl is required/ });
+  });
+
+  test('the configured routes are the ones called', async () => {
+    const paths = { login: '/v2/session/new', refresh: '/v2/session/renew', logout: '/v2/session/end' };
+    const f = recordingFetch(faultyFetch(() => errorResponse(401, 'invalid_credentials')));
+    const c = client({ paths, fetch: f });
+    await assert.rejects(c.login(alice), { code: 'invalid_credentials' });
+    assert.deepEqual(f.calls.map((x) => `${x.method} ${x.path}`), ['POST /v2/session/new']);
+  });
+});
 
 describe('login and request', () => {
   test('login stores both tokens and request sends the access token', async () => {

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { createClient, memoryStorage } from '../dist/index.js';
 import { cookieJarFetch, faultyFetch, networkFailure, recordingFetch, sleep } from './helpers/fetch.mjs';
-import { startExample } from './helpers/server.mjs';
+import { exampleRoutes, startExample } from './helpers/server.mjs';
 
 const alice = { username: 'alice', password: 'wonderland' };
 let server;
@@ -22,7 +22,7 @@ after(async () => {
 function browser(options = {}) {
   const jar = cookieJarFetch(options.inner);
   const f = recordingFetch(jar);
-  const c = createClient({ baseUrl: server.url, mode: 'cookie', fetch: f, retry: { baseDelay: 20, maxDelay: 100 }, ...options.client });
+  const c = createClient({ baseUrl: server.url, paths: exampleRoutes.cookie, mode: 'cookie', fetch: f, retry: { baseDelay: 20, maxDelay: 100 }, ...options.client });
   return { c, f, jar };
 }
 

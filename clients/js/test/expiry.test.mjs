@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 
 import { createClient } from '../dist/index.js';
 import { cookieJarFetch, recordingFetch, sleep } from './helpers/fetch.mjs';
-import { startExample } from './helpers/server.mjs';
+import { exampleRoutes, startExample } from './helpers/server.mjs';
 
 const alice = { username: 'alice', password: 'wonderland' };
 const LEEWAY_MS = 10_000;
@@ -34,13 +34,13 @@ before(async () => {
   // A frozen clock: this client never sees its token as expired by itself,
   // so its requests leave with the expired token and the server refuses them.
   concurrentFetch = recordingFetch();
-  concurrent = createClient({ baseUrl: server.url, fetch: concurrentFetch, now: () => started });
+  concurrent = createClient({ baseUrl: server.url, paths: exampleRoutes.bearer, fetch: concurrentFetch, now: () => started });
   await concurrent.login(alice);
 
-  mobile = createClient({ baseUrl: server.url });
+  mobile = createClient({ baseUrl: server.url, paths: exampleRoutes.bearer });
   mobileTokens = await mobile.login(alice);
 
-  victim = createClient({ baseUrl: server.url });
+  victim = createClient({ baseUrl: server.url, paths: exampleRoutes.bearer });
   victimEvents = [];
   victim.on('signedOut', (e) => victimEvents.push(e.reason));
   const stolen = await victim.login(alice);
@@ -49,9 +49,9 @@ before(async () => {
   thiefTokens = rotated.body;
 
   browserFetch = recordingFetch(cookieJarFetch());
-  browser = createClient({ baseUrl: server.url, mode: 'cookie', fetch: browserFetch });
+  browser = createClient({ baseUrl: server.url, paths: exampleRoutes.cookie, mode: 'cookie', fetch: browserFetch });
   await browser.login(alice);
-  phone = createClient({ baseUrl: server.url });
+  phone = createClient({ baseUrl: server.url, paths: exampleRoutes.bearer });
   await phone.login(alice);
 
   await sleep(1_000 + LEEWAY_MS + 1_500 - (Date.now() - started));

@@ -56,3 +56,7 @@ export function networkError(cause) {
 export function isTransientStatus(status) {
     return status === 429 || status >= 500;
 }
+/** The JwtGuardError of a call that needs a session when there is none. */
+export function notSignedIn() {
+    return new JwtGuardError('not_signed_in', 'not signed in');
+}

@@ -4,6 +4,6 @@
  * refresh, logout that always completes, bearer tokens or HttpOnly cookies.
  * No dependencies; needs `fetch` (browsers, React Native, Node 18+).
  */
-export { createClient, JwtGuardClient, bearerPaths, cookiePaths, } from './client.js';
+export { createClient } from './client.js';
 export { JwtGuardError } from './errors.js';
 export { memoryStorage, secureStoreAdapter } from './storage.js';

@@ -11,6 +11,12 @@ import { promisify } from 'node:util';
 
 export const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 
+/** Where the example mounts its auth routes: /auth/* for bearer tokens, /web/auth/* for cookies. */
+export const exampleRoutes = {
+  bearer: { login: '/auth/login', refresh: '/auth/refresh', logout: '/auth/logout' },
+  cookie: { login: '/web/auth/login', refresh: '/web/auth/refresh', logout: '/web/auth/logout' },
+};
+
 /** Builds the example, unless JWTGUARD_EXAMPLE_BIN names a built one. */
 async function exampleBinary() {
   if (process.env.JWTGUARD_EXAMPLE_BIN) return { bin: process.env.JWTGUARD_EXAMPLE_BIN, cleanup: async () => {} };

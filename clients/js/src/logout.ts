@@ -1,0 +1,179 @@
+import type { Config } from './config.js';
+import { isTransientStatus } from './errors.js';
+import { discard, resolveUrl } from './http.js';
+import type { SessionState } from './state.js';
+import { backoffDelay, unref } from './timing.js';
+import type { LogoutResult, Mode } from './types.js';
+
+/** A revocation the server has not confirmed yet. */
+export interface PendingLogout {
+  mode: Mode;
+  scope: 'local' | 'global';
+  /** Bearer mode: the token to revoke. */
+  refreshToken?: string;
+  /** Cookie mode: the CSRF header's value; the browser sends the cookies. */
+  csrfToken?: string;
+  /** After this (ms since the epoch) the token is dead anyway and the entry is dropped. */
+  expiresAt: number;
+}
+
+/** Logout entries kept at most; the oldest go first. */
+const MAX_PENDING_LOGOUTS = 20;
+
+/**
+ * Revocations that must reach the server: each is sent once, and when the
+ * server cannot be reached or is unavailable it is kept in storage and
+ * retried with backoff until the server confirms it or its token expires.
+ */
+export class LogoutQueue {
+  private entries: PendingLogout[] = [];
+  private flushing: Promise<number> | null = null;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private failures = 0;
+  private closed = false;
+
+  /** onDue is called when a retry is due; it should call {@link flush} once the client is ready. */
+  constructor(
+    private readonly cfg: Config,
+    private readonly state: SessionState,
+    private readonly onDue: () => void,
+  ) {}
+
+  /** How many revocations wait. */
+  get size(): number {
+    return this.entries.length;
+  }
+
+  /** Takes the queue stored as raw. Call it inside `state.serial`. */
+  load(raw: string | null | undefined): void {
+    this.entries = parseQueue(raw, this.cfg.mode);
+  }
+
+  /** Drops every entry. Call it inside `state.serial`. */
+  async clear(): Promise<void> {
+    this.entries = [];
+    await this.save();
+  }
+
+  /** Sends entry; queues it when the server cannot be reached or is unavailable. */
+  async submit(entry: PendingLogout): Promise<LogoutResult> {
+    const outcome = await this.send(entry);
+    if (outcome !== 'retry') return { revoked: outcome === 'revoked', queued: false };
+    await this.state.serial(async () => {
+      this.entries = [...this.entries, entry].slice(-MAX_PENDING_LOGOUTS);
+      await this.save().catch(() => undefined);
+    });
+    this.schedule();
+    return { revoked: false, queued: true };
+  }
+
+  /** Sends the queued entries, joining a flush in flight; resolves with how many are left. */
+  flush(): Promise<number> {
+    if (!this.flushing) {
+      const run = this.flushOnce();
+      this.flushing = run;
+      const done = (): void => {
+        if (this.flushing === run) this.flushing = null;
+      };
+      run.then(done, done);
+    }
+    return this.flushing;
+  }
+
+  /** Arms the retry timer, after delay or else after the backoff of the failures so far. */
+  schedule(delay?: number): void {
+    if (this.closed || this.timer !== null || this.entries.length === 0) return;
+    const wait = delay ?? backoffDelay(Math.max(1, this.failures), this.cfg.logoutRetry);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.onDue();
+    }, wait);
+    unref(this.timer);
+  }
+
+  /** Stops the retry timer for good; the entries stay in storage. */
+  close(): void {
+    this.closed = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private async flushOnce(): Promise<number> {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    const settled = new Set<PendingLogout>();
+    let failed = false;
+    for (const entry of [...this.entries]) {
+      if (this.cfg.now() >= entry.expiresAt) {
+        settled.add(entry); // the token died by itself
+        continue;
+      }
+      const outcome = await this.send(entry);
+      if (outcome === 'retry') failed = true;
+      else settled.add(entry);
+    }
+    const left = await this.state.serial(async () => {
+      this.entries = this.entries.filter((e) => !settled.has(e));
+      await this.save().catch(() => undefined);
+      return this.entries.length;
+    });
+    this.failures = failed ? this.failures + 1 : 0;
+    this.schedule();
+    return left;
+  }
+
+  /**
+   * Sends one revocation. `retry`: no answer, or a transient one. `refused`:
+   * the server will never accept this token (invalid, already revoked or
+   * expired for scope global), so there is nothing left to do.
+   */
+  private async send(entry: PendingLogout): Promise<'revoked' | 'refused' | 'retry'> {
+    const { cfg } = this;
+    const url = resolveUrl(cfg.base, cfg.paths.logout) + (entry.scope === 'local' ? '' : `?scope=${entry.scope}`);
+    const controller = typeof AbortController === 'function' ? new AbortController() : undefined;
+    const timer = setTimeout(() => controller?.abort(), cfg.logoutTimeout);
+    unref(timer);
+    const init: RequestInit =
+      entry.mode === 'bearer'
+        ? {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify({ refresh_token: entry.refreshToken }),
+          }
+        : { method: 'POST', headers: { [cfg.csrfHeader]: entry.csrfToken ?? '' }, credentials: 'include' };
+    try {
+      const res = await cfg.fetch(url, { ...init, signal: controller?.signal });
+      discard(res);
+      if (res.ok) return 'revoked';
+      return isTransientStatus(res.status) ? 'retry' : 'refused';
+    } catch {
+      return 'retry';
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async save(): Promise<void> {
+    if (this.entries.length === 0) await this.cfg.storage.removeItem(this.cfg.queueKey);
+    else await this.cfg.storage.setItem(this.cfg.queueKey, JSON.stringify(this.entries));
+  }
+}
+
+/** The entries of mode in a stored queue; anything unreadable counts as empty. */
+function parseQueue(raw: string | null | undefined, mode: Mode): PendingLogout[] {
+  if (!raw) return [];
+  try {
+    const list: unknown = JSON.parse(raw);
+    if (!Array.isArray(list)) return [];
+    return list.filter(
+      (e): e is PendingLogout =>
+        e !== null &&
+        typeof e === 'object' &&
+        e.mode === mode &&
+        (e.scope === 'local' || e.scope === 'global') &&
+        typeof e.expiresAt === 'number',
+    );
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,96 @@
+// Built from clients/js/src by `npm run build` in clients/js. Do not edit.
+import { isTransientStatus, networkError, notSignedIn, readErrorBody } from './errors.js';
+import { SAFE_METHODS, discard, isStream } from './http.js';
+import { csrfFor, isStale } from './session.js';
+import { backoffDelay, sleep } from './timing.js';
+/** 401 codes of a guarded route that a refresh can cure. */
+const REFRESHABLE = new Set(['token_expired', 'token_revoked', 'token_missing']);
+/**
+ * Sends requests with the session's credentials: refreshes a token about to
+ * expire first, recovers once from a refreshable 401, and retries
+ * idempotent requests after network errors and transient answers.
+ */
+export class Authorizer {
+    constructor(cfg, state, refresher) {
+        this.cfg = cfg;
+        this.state = state;
+        this.refresher = refresher;
+    }
+    /** Sends init to url (already resolved) with the session's credentials. */
+    async send(url, init, idempotent) {
+        const { retry } = this.cfg;
+        const replayable = !isStream(init.body);
+        let session = await this.fresh();
+        let recovered = false;
+        for (let attempt = 1;; attempt++) {
+            let res;
+            try {
+                res = await this.cfg.fetch(url, this.withCredentials(init, session));
+            }
+            catch (err) {
+                if (init.signal?.aborted)
+                    throw err;
+                if (!idempotent || !replayable || attempt >= retry.attempts)
+                    throw networkError(err);
+                await sleep(backoffDelay(attempt, retry), init.signal);
+                continue;
+            }
+            if (isTransientStatus(res.status) && idempotent && replayable && attempt < retry.attempts) {
+                discard(res);
+                await sleep(backoffDelay(attempt, retry), init.signal);
+                continue;
+            }
+            if (res.status !== 401 || recovered || !replayable)
+                return res;
+            const { error } = await readErrorBody(res);
+            if (!REFRESHABLE.has(error))
+                return res;
+            discard(res);
+            recovered = true;
+            session = await this.recover(session);
+        }
+    }
+    /** The request init with the session's credentials. */
+    withCredentials(init, session) {
+        const headers = new Headers(init.headers);
+        if (this.cfg.mode === 'bearer') {
+            headers.set('Authorization', `Bearer ${session.accessToken}`);
+            return { ...init, headers };
+        }
+        if (!SAFE_METHODS.has(init.method ?? 'GET')) {
+            const csrf = csrfFor(session, this.cfg);
+            if (csrf)
+                headers.set(this.cfg.csrfHeader, csrf);
+        }
+        return { ...init, headers, credentials: 'include' };
+    }
+    /** A session whose access token is not about to expire, refreshed if need be. */
+    async fresh() {
+        // The tokens of a refresh in flight replace the current ones, which the
+        // rotation revokes: wait for them.
+        const inFlight = this.refresher.inFlight;
+        if (inFlight)
+            return inFlight;
+        const { session } = this.state;
+        if (session && !isStale(session, this.cfg))
+            return session;
+        const stored = await this.state.reload(); // another tab may have logged in or refreshed
+        if (!stored)
+            throw notSignedIn();
+        return isStale(stored, this.cfg) ? this.refresher.once() : stored;
+    }
+    /** After a refreshable 401 of a request sent with `sent`: the session to retry with. */
+    async recover(sent) {
+        const inFlight = this.refresher.inFlight;
+        if (inFlight)
+            return inFlight;
+        const current = await this.state.reload();
+        if (!current)
+            throw notSignedIn();
+        // Replaced since the request left (a refresh here or in another tab):
+        // retry with the new tokens rather than refresh again.
+        if (current.id !== sent.id)
+            return current;
+        return this.refresher.once();
+    }
+}
