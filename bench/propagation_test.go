@@ -28,13 +28,6 @@ import (
 // spinFor is how long the default poller polls B without pausing.
 const spinFor = 200 * time.Microsecond
 
-// propagationTrials is how many trials the test runs.
-const propagationTrials = 1000
-
-// propagationLimit fails the test: far above the 5 ms target, so that only a
-// broken invalidation path fails it on a loaded machine.
-const propagationLimit = 50 * time.Millisecond
-
 type instances struct{ a, b *ourApp }
 
 func newInstances(tb testing.TB) instances {
@@ -117,27 +110,6 @@ func quantile(sorted []time.Duration, q float64) time.Duration {
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-// TestRevocationPropagation: 1,000 trials; logs p50/p99/max and fails when
-// p99 exceeds propagationLimit.
-func TestRevocationPropagation(t *testing.T) {
-	in := newInstances(t)
-	in.checkWarm(t, in.a.login(t, subject).AccessToken)
-	delays := make([]time.Duration, propagationTrials)
-	after := make([]time.Duration, propagationTrials)
-	for i := range delays {
-		delays[i], after[i] = in.trial(t, false)
-	}
-	slices.Sort(delays)
-	slices.Sort(after)
-	p50, p99 := quantile(delays, 0.50), quantile(delays, 0.99)
-	t.Logf("revocation A→B over %d trials, from the start of A's call: p50 %.3f ms, p99 %.3f ms, max %.3f ms; "+
-		"after A's call returned: p50 %.3f ms, p99 %.3f ms",
-		len(delays), ms(p50), ms(p99), ms(delays[len(delays)-1]), ms(quantile(after, 0.50)), ms(quantile(after, 0.99)))
-	if p99 > propagationLimit {
-		t.Errorf("p99 %v above %v", p99, propagationLimit)
-	}
-}
-
 // BenchmarkRevocationPropagation runs b.N trials (use -benchtime=1000x) with
 // each poller and reports the delay's p50 and p99 in ms; ns/op is a whole
 // trial (login, warm-up, revocation, polling).
@@ -159,6 +131,7 @@ func BenchmarkRevocationPropagation(b *testing.B) {
 			slices.Sort(delays)
 			b.ReportMetric(ms(quantile(delays, 0.50)), "p50-ms")
 			b.ReportMetric(ms(quantile(delays, 0.99)), "p99-ms")
+			b.ReportMetric(ms(delays[len(delays)-1]), "max-ms")
 		})
 	}
 }

@@ -56,9 +56,9 @@ for round in $(seq 1 "$COUNT"); do
 done
 rm -f "$bin"
 
-echo "== Redis bytes per session and propagation test"
-go test -count 1 -run 'TestBytesPerSession|TestRevocationPropagation' -v . | tee "$logs" |
-  grep -E 'bytes_test|propagation_test|^(---|ok|FAIL)'
+echo "== Redis bytes per session"
+go test -count 1 -run '^$' -bench 'BytesPerSession' -benchtime 1x -v . | tee "$logs" |
+  grep -E 'bytes_test|^Benchmark|^(ok|FAIL)'
 
 echo "== benchstat (raw output: $raw)"
 go run "$BENCHSTAT" "$raw"

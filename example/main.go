@@ -7,6 +7,9 @@
 //
 //	ADDR        listen address (default ":8080")
 //	REDIS_ADDR  host:port of a Redis to use instead of the embedded one
+//	REDIS_CLUSTER_ADDRS  comma-separated seed nodes of a Redis Cluster instead
+//	REDIS_SENTINEL_ADDRS comma-separated sentinels, with REDIS_MASTER_NAME the
+//	            name of the primary they watch, instead
 //	JWT_SECRET  HMAC secret, at least 32 bytes (default: random at each
 //	            start, so tokens do not survive a restart)
 //	COOKIE_INSECURE=1  browser cookies without the Secure attribute, for
@@ -57,8 +60,11 @@ const shutdownTimeout = 10 * time.Second
 
 // config is the app's configuration, read from the environment by loadConfig.
 type config struct {
-	addr            string // listen address
-	redisAddr       string // host:port of Redis; empty starts an embedded miniredis
+	addr            string   // listen address
+	redisAddr       string   // host:port of Redis; with no Redis set, an embedded miniredis starts
+	clusterAddrs    []string // seed nodes of a Redis Cluster
+	sentinelAddrs   []string // sentinels watching the primary masterName
+	masterName      string
 	keyPrefix       string // Redis key prefix; empty means redisstore's default
 	secret          []byte // HMAC secret of the tokens
 	secretGenerated bool   // secret is random, made at start
@@ -107,6 +113,21 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 		cfg.addr = addr
 	}
 	cfg.redisAddr, _ = lookup("REDIS_ADDR")
+	cfg.clusterAddrs = splitList(lookup("REDIS_CLUSTER_ADDRS"))
+	cfg.sentinelAddrs = splitList(lookup("REDIS_SENTINEL_ADDRS"))
+	cfg.masterName, _ = lookup("REDIS_MASTER_NAME")
+	set := 0
+	for _, on := range []bool{cfg.redisAddr != "", len(cfg.clusterAddrs) > 0, len(cfg.sentinelAddrs) > 0} {
+		if on {
+			set++
+		}
+	}
+	switch {
+	case set > 1:
+		return cfg, errors.New("set one of REDIS_ADDR, REDIS_CLUSTER_ADDRS and REDIS_SENTINEL_ADDRS, not several")
+	case len(cfg.sentinelAddrs) > 0 && cfg.masterName == "":
+		return cfg, errors.New("REDIS_SENTINEL_ADDRS needs REDIS_MASTER_NAME, the name of the primary the sentinels watch")
+	}
 	if v, _ := lookup("COOKIE_INSECURE"); v == "1" {
 		cfg.cookieInsecure = true
 	}
@@ -135,7 +156,7 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 // newApp connects to Redis, or starts an embedded one, and builds the router.
 // Call the returned function after the server has stopped, to release Redis.
 func newApp(cfg config, log *slog.Logger) (*gin.Engine, func(), error) {
-	rdb, closeRedis, err := openRedis(cfg.redisAddr, log)
+	rdb, closeRedis, err := openRedis(cfg, log)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -335,4 +356,16 @@ func serve(ctx context.Context, addr string, handler http.Handler, log *slog.Log
 		return err
 	}
 	return nil
+}
+
+// splitList splits a comma-separated list, as lookup returns it, dropping
+// empty items.
+func splitList(v string, _ bool) []string {
+	var items []string
+	for item := range strings.SplitSeq(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			items = append(items, item)
+		}
+	}
+	return items
 }

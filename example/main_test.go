@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 
@@ -22,17 +21,27 @@ func init() { gin.SetMode(gin.ReleaseMode) }
 var testSecret = []byte("example-test-secret-0123456789abcdef")
 
 // TestFlow drives the app over HTTP against the embedded miniredis and, when
-// REDIS_ADDR is set, against that Redis, which must then be reachable.
+// REDIS_ADDR, REDIS_CLUSTER_ADDRS or REDIS_SENTINEL_ADDRS is set, against
+// that Redis, configured as the app reads it; a Redis that is set must be
+// reachable.
 func TestFlow(t *testing.T) {
 	t.Run("miniredis", func(t *testing.T) {
 		testFlow(t, startApp(t, config{secret: testSecret}))
 	})
-	if addr := os.Getenv("REDIS_ADDR"); addr != "" {
-		t.Run("redis", func(t *testing.T) {
+	for _, b := range redistest.Backends(t)[1:] {
+		t.Run(b.Name, func(t *testing.T) {
 			// A unique prefix, whose keys are deleted when the test ends,
 			// keeps a shared Redis clean.
-			prefix := redistest.Prefix(t, redistest.Backend{Name: "redis", Addr: addr})
-			testFlow(t, startApp(t, config{redisAddr: addr, keyPrefix: prefix, secret: testSecret}))
+			cfg := config{keyPrefix: redistest.Prefix(t, b), secret: testSecret}
+			switch {
+			case b.IsCluster():
+				cfg.clusterAddrs = b.Addrs
+			case b.IsSentinel():
+				cfg.sentinelAddrs, cfg.masterName = b.SentinelAddrs, b.MasterName
+			default:
+				cfg.redisAddr = b.Addr
+			}
+			testFlow(t, startApp(t, cfg))
 		})
 	}
 }
@@ -170,6 +179,19 @@ func TestLoadConfig(t *testing.T) {
 	cfg, err = loadConfig(env(map[string]string{"ADDR": ":9090", "JWT_SECRET": string(testSecret)}))
 	if err != nil || cfg.addr != ":9090" || string(cfg.secret) != string(testSecret) || cfg.secretGenerated {
 		t.Fatalf("ADDR and JWT_SECRET set: got %+v, %v", cfg, err)
+	}
+	cfg, err = loadConfig(env(map[string]string{"REDIS_SENTINEL_ADDRS": " a:1, b:2 ,", "REDIS_MASTER_NAME": "m"}))
+	if err != nil || len(cfg.sentinelAddrs) != 2 || cfg.sentinelAddrs[1] != "b:2" || cfg.masterName != "m" {
+		t.Fatalf("Sentinel set: got %+v, %v", cfg, err)
+	}
+	for _, bad := range []map[string]string{
+		{"REDIS_SENTINEL_ADDRS": "a:1"}, // no master name
+		{"REDIS_ADDR": "a:1", "REDIS_CLUSTER_ADDRS": "b:1"},
+		{"REDIS_CLUSTER_ADDRS": "b:1", "REDIS_SENTINEL_ADDRS": "a:1", "REDIS_MASTER_NAME": "m"},
+	} {
+		if _, err := loadConfig(env(bad)); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -15,33 +16,49 @@ import (
 // pingTimeout bounds the start-up check of a real Redis.
 const pingTimeout = 3 * time.Second
 
-// openRedis returns a client for the Redis at addr, which must answer PING,
-// or, when addr is empty, for an embedded miniredis it starts. The returned
+// openRedis returns a client for the Redis that cfg names — one server, a
+// Cluster or a primary found through Sentinel — which must answer PING, or,
+// when it names none, for an embedded miniredis it starts. The returned
 // function closes the client and stops the embedded server.
-func openRedis(addr string, log *slog.Logger) (*redis.Client, func(), error) {
-	if addr == "" {
+func openRedis(cfg config, log *slog.Logger) (redis.UniversalClient, func(), error) {
+	var (
+		client redis.UniversalClient
+		what   string
+	)
+	switch {
+	case len(cfg.sentinelAddrs) > 0:
+		client = redis.NewFailoverClient(&redis.FailoverOptions{
+			MasterName: cfg.masterName, SentinelAddrs: cfg.sentinelAddrs, ContextTimeoutEnabled: true,
+		})
+		what = "REDIS_SENTINEL_ADDRS=" + strings.Join(cfg.sentinelAddrs, ",") + " REDIS_MASTER_NAME=" + cfg.masterName
+	case len(cfg.clusterAddrs) > 0:
+		client = redis.NewClusterClient(&redis.ClusterOptions{Addrs: cfg.clusterAddrs, ContextTimeoutEnabled: true})
+		what = "REDIS_CLUSTER_ADDRS=" + strings.Join(cfg.clusterAddrs, ",")
+	case cfg.redisAddr != "":
+		client = redis.NewClient(&redis.Options{Addr: cfg.redisAddr, ContextTimeoutEnabled: true})
+		what = "REDIS_ADDR=" + cfg.redisAddr
+	default:
 		return startEmbedded(log)
 	}
-	client := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true})
 	ctx, cancel := context.WithTimeout(context.Background(), pingTimeout)
 	defer cancel()
 	if err := client.Ping(ctx).Err(); err != nil {
 		_ = client.Close()
-		return nil, nil, fmt.Errorf("REDIS_ADDR=%s: Redis does not answer PING: %w", addr, err)
+		return nil, nil, fmt.Errorf("%s: Redis does not answer PING: %w", what, err)
 	}
-	log.Info("using Redis", "addr", addr)
+	log.Info("using Redis", "config", what)
 	warnIfEvicting(ctx, client, log)
 	return client, func() { _ = client.Close() }, nil
 }
 
 // startEmbedded starts an in-memory miniredis and a client for it.
-func startEmbedded(log *slog.Logger) (*redis.Client, func(), error) {
+func startEmbedded(log *slog.Logger) (redis.UniversalClient, func(), error) {
 	m, err := miniredis.Run()
 	if err != nil {
 		return nil, nil, fmt.Errorf("starting the embedded miniredis: %w", err)
 	}
 	stopClock := runClock(m)
-	log.Warn("REDIS_ADDR is not set: using an embedded in-memory Redis (miniredis); "+
+	log.Warn("no Redis is set: using an embedded in-memory Redis (miniredis); "+
 		"sessions are lost when the process stops. Set REDIS_ADDR=host:port to use a real Redis.",
 		"addr", m.Addr())
 	client := redis.NewClient(&redis.Options{Addr: m.Addr(), ContextTimeoutEnabled: true})

@@ -9,8 +9,9 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// Token types, in the "typ" claim. The JOSE header "typ" says the same:
-// "at+jwt" (RFC 9068) for access tokens and "rt+jwt" for refresh tokens.
+// Token types, in the "typ" claim. The JOSE header "typ" says the same
+// (explicit typing, RFC 8725 §3.11): "at+jwt", the media type of RFC 9068,
+// for access tokens and "rt+jwt" for refresh tokens.
 const (
 	TypeAccess  = "access"
 	TypeRefresh = "refresh"

@@ -28,7 +28,7 @@ const failoverLimit = 30 * time.Second
 // replica for the next run. Before the kill it waits until the replica has
 // every write: Redis replicates asynchronously, so a revocation the master
 // acknowledged but had not yet sent would be lost in the failover (see the
-// README's failure modes), which is not what this test is about.
+// failure modes in docs/operations.md), which is not what this test is about.
 func TestClusterFailover(t *testing.T) {
 	redistest.SkipUnlessCluster(t)
 	cl := redistest.StartCluster(t, 3, true)

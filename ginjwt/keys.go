@@ -31,7 +31,7 @@ const MinRSAKeyBits = 2048
 //
 // An HMAC key has a Secret. An asymmetric key has a Private key, which signs
 // and verifies, or only a Public key, which verifies access tokens (a retired
-// key during rotation; see the README's rotation recipe). Refresh tokens are
+// key during rotation; see docs/security.md). Refresh tokens are
 // only ever read by this package: they are signed with an HMAC key derived
 // (HKDF-SHA256) from the Secret or the Private key, never with the key
 // itself, so they can never pass as access tokens.

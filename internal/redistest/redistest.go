@@ -1,7 +1,9 @@
 // Package redistest gives tests the Redis servers they should run against:
 // an embedded miniredis always, the real Redis at REDIS_ADDR when that
-// variable is set, and the Redis Cluster at REDIS_CLUSTER_ADDRS (comma-
-// separated seed nodes) when that one is. A real Redis that was asked for but
+// variable is set, the Redis Cluster at REDIS_CLUSTER_ADDRS (comma-separated
+// seed nodes) when that one is, and the Sentinel group at
+// REDIS_SENTINEL_ADDRS (comma-separated sentinels) watching the primary
+// REDIS_MASTER_NAME when those are. A real Redis that was asked for but
 // cannot be reached fails the test; it is never skipped.
 //
 // It also starts private redis-server processes (StartServer, StartCluster)
@@ -13,6 +15,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
+	"net"
 	"os"
 	"strings"
 	"sync"
@@ -25,11 +29,16 @@ import (
 
 // Backend is one Redis deployment to test against.
 type Backend struct {
-	Name string // "miniredis", "redis" or "cluster"
-	Addr string // host:port; for a cluster, its first seed node
+	Name string // "miniredis", "redis", "cluster" or "sentinel"
+	Addr string // host:port; for a cluster its first seed node, for Sentinel the primary
 
 	// Addrs are the seed nodes of a Redis Cluster; nil for a single server.
 	Addrs []string
+
+	// SentinelAddrs and MasterName locate a primary through Sentinel; a
+	// Sentinel backend's clients are failover clients.
+	SentinelAddrs []string
+	MasterName    string
 
 	// Mini is the embedded server, nil for a real Redis.
 	Mini *miniredis.Miniredis
@@ -38,10 +47,14 @@ type Backend struct {
 // IsCluster reports whether b is a Redis Cluster.
 func (b Backend) IsCluster() bool { return len(b.Addrs) > 0 }
 
+// IsSentinel reports whether b is a primary found through Sentinel.
+func (b Backend) IsSentinel() bool { return b.MasterName != "" }
+
 // Backends returns miniredis and, when REDIS_ADDR is set, the real Redis
-// there, and, when REDIS_CLUSTER_ADDRS is set, the Redis Cluster there. It
-// fails t when a requested Redis does not answer, or the cluster is not in
-// state ok.
+// there, when REDIS_CLUSTER_ADDRS is set, the Redis Cluster there, and when
+// REDIS_SENTINEL_ADDRS and REDIS_MASTER_NAME are set, the primary those
+// sentinels name. It fails t when a requested Redis does not answer, or the
+// cluster is not in state ok.
 func Backends(t testing.TB) []Backend {
 	t.Helper()
 	m := miniredis.RunT(t)
@@ -66,13 +79,41 @@ func Backends(t testing.TB) []Backend {
 		}
 		backends = append(backends, b)
 	}
+	if sentinels := listEnv("REDIS_SENTINEL_ADDRS"); len(sentinels) > 0 {
+		b, err := sentinelBackend(ctx, sentinels, os.Getenv("REDIS_MASTER_NAME"))
+		if err != nil {
+			t.Fatalf("REDIS_SENTINEL_ADDRS=%s is set but the primary cannot be used: %v", strings.Join(sentinels, ","), err)
+		}
+		backends = append(backends, b)
+	}
 	return backends
 }
 
+// sentinelBackend asks the sentinels for the primary of name and checks
+// that it answers through a failover client.
+func sentinelBackend(ctx context.Context, sentinels []string, name string) (Backend, error) {
+	if name == "" {
+		return Backend{}, errors.New("REDIS_MASTER_NAME is not set")
+	}
+	sc := redis.NewSentinelClient(&redis.Options{Addr: sentinels[0]})
+	defer sc.Close()
+	hostPort, err := sc.GetMasterAddrByName(ctx, name).Result()
+	if err != nil {
+		return Backend{}, err
+	}
+	b := Backend{Name: "sentinel", Addr: net.JoinHostPort(hostPort[0], hostPort[1]), SentinelAddrs: sentinels, MasterName: name}
+	c := b.NewClient(nil)
+	defer c.Close()
+	return b, c.Ping(ctx).Err()
+}
+
 // ClusterAddrs returns the seed nodes listed in REDIS_CLUSTER_ADDRS, or nil.
-func ClusterAddrs() []string {
+func ClusterAddrs() []string { return listEnv("REDIS_CLUSTER_ADDRS") }
+
+// listEnv splits the comma-separated list in the environment variable name.
+func listEnv(name string) []string {
 	var addrs []string
-	for a := range strings.SplitSeq(os.Getenv("REDIS_CLUSTER_ADDRS"), ",") {
+	for a := range strings.SplitSeq(os.Getenv(name), ",") {
 		if a = strings.TrimSpace(a); a != "" {
 			addrs = append(addrs, a)
 		}
@@ -104,7 +145,7 @@ type clusterStateError struct{ addr string }
 func (e *clusterStateError) Error() string { return "node " + e.addr + " is not in cluster_state:ok" }
 
 // NewClient returns a client for b that the caller closes: a ClusterClient
-// for a cluster, a plain Client otherwise. opts may tune anything but the
+// for a cluster, a failover Client for Sentinel, a plain Client otherwise. opts may tune anything but the
 // addresses, which it must leave empty; nil means go-redis' defaults.
 func (b Backend) NewClient(opts *redis.UniversalOptions) redis.UniversalClient {
 	var o redis.UniversalOptions
@@ -114,6 +155,10 @@ func (b Backend) NewClient(opts *redis.UniversalOptions) redis.UniversalClient {
 	if b.IsCluster() {
 		o.Addrs = b.Addrs
 		return redis.NewClusterClient(o.Cluster())
+	}
+	if b.IsSentinel() {
+		o.Addrs, o.MasterName = b.SentinelAddrs, b.MasterName
+		return redis.NewFailoverClient(o.Failover())
 	}
 	o.Addrs = []string{b.Addr}
 	return redis.NewClient(o.Simple())
