@@ -6,8 +6,8 @@
 // longest session it serves, so abandoned state disappears by itself, and a
 // lost key only ever logs people out. Refresh tokens are never stored.
 //
-// Revocation checks must read from the primary: do not enable replica reads
-// (ReadOnly, RouteByLatency, RouteRandomly) on the client you pass to New.
+// Revocation checks must read from the primary: New refuses a client that
+// may read from replicas (ReadOnly, RouteByLatency, RouteRandomly).
 package redisstore
 
 import (
@@ -37,7 +37,8 @@ type Store struct {
 	// socket I/O, so a call can be made without a goroutine; see run.
 	deadlines bool
 
-	near *nearCache // see WithNearCache; nil when off
+	near     *nearCache // see WithNearCache; nil when off
+	breakers *breakers  // fail fast while Redis is down
 }
 
 var _ ginjwt.Store = (*Store)(nil)
@@ -84,12 +85,16 @@ func New(client redis.UniversalClient, opts ...Option) (*Store, error) {
 	if !ok {
 		return nil, errors.New("redisstore: client is nil")
 	}
+	if err := checkPrimaryReads(client); err != nil {
+		return nil, err
+	}
 	s := &Store{client: client, prefix: DefaultPrefix, timeout: DefaultTimeout, deadlines: deadlines}
 	for _, o := range opts {
 		if err := o(s); err != nil {
 			return nil, err
 		}
 	}
+	s.breakers = newBreakers(client)
 	return s, nil
 }
 
@@ -121,7 +126,7 @@ func honorsDeadlines(client redis.UniversalClient) (deadlines, ok bool) {
 
 // run runs script within the store's timeout (see within).
 func (s *Store) run(ctx context.Context, script *redis.Script, keys []string, args ...any) *redis.Cmd {
-	cmd, err := within(ctx, s, func(ctx context.Context) (*redis.Cmd, error) {
+	cmd, err := within(ctx, s, keys[0], func(ctx context.Context) (*redis.Cmd, error) {
 		cmd := script.Run(ctx, s.client, keys, args...)
 		return cmd, cmd.Err()
 	})
@@ -132,13 +137,22 @@ func (s *Store) run(ctx context.Context, script *redis.Script, keys []string, ar
 	return cmd
 }
 
-// within runs fn within the store's timeout, and makes a Cluster client
+// within runs fn, a call on the Redis that holds key, within the store's
+// timeout and behind that Redis' circuit breaker, and makes a Cluster client
 // reload its slot map after a failure. When the client would not stop
 // reading at the deadline, fn runs in a goroutine and within gives up at the
 // deadline, returning the zero T, so a hung or silent server costs the
 // caller the timeout and no more.
-func within[T any](ctx context.Context, s *Store, fn func(context.Context) (T, error)) (v T, err error) {
-	defer func() { s.reloadOnError(err) }()
+func within[T any](ctx context.Context, s *Store, key string, fn func(context.Context) (T, error)) (v T, err error) {
+	b := s.breakers.forKey(key)
+	probe, err := b.allow()
+	if err != nil {
+		return v, err
+	}
+	defer func() {
+		b.record(probe, err)
+		s.reloadOnError(err)
+	}()
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	if s.deadlines {
@@ -213,7 +227,7 @@ func (s *Store) State(ctx context.Context, subject, sessionID string) (ginjwt.Se
 // state reads a session's state from Redis.
 func (s *Store) state(ctx context.Context, subject, sessionID string) (ginjwt.SessionState, bool, error) {
 	k := s.keysFor(subject)
-	st, err := within(ctx, s, func(ctx context.Context) (*ginjwt.SessionState, error) {
+	st, err := within(ctx, s, k.version, func(ctx context.Context) (*ginjwt.SessionState, error) {
 		// GET and HGET pipelined: one round trip, to the primary of the
 		// subject's slot. No script is needed: both values only move forward
 		// or disappear, so any interleaving reads a state that was true at

@@ -174,11 +174,30 @@ func TestNewRejectsBadConfiguration(t *testing.T) {
 		{"prefix with a whole tag", client, []redisstore.Option{redisstore.WithPrefix("{app}:")}},
 		{"zero timeout", client, []redisstore.Option{redisstore.WithTimeout(0)}},
 		{"negative timeout", client, []redisstore.Option{redisstore.WithTimeout(-time.Second)}},
+		{"cluster ReadOnly", replicaReader(t, &redis.UniversalOptions{Addrs: []string{"127.0.0.1:1", "127.0.0.1:2"}, ReadOnly: true}), nil},
+		{"cluster RouteByLatency", replicaReader(t, &redis.UniversalOptions{Addrs: []string{"127.0.0.1:1", "127.0.0.1:2"}, RouteByLatency: true}), nil},
+		{"cluster RouteRandomly", replicaReader(t, &redis.UniversalOptions{Addrs: []string{"127.0.0.1:1", "127.0.0.1:2"}, RouteRandomly: true}), nil},
+		{"failover RouteByLatency", replicaReader(t, &redis.UniversalOptions{Addrs: []string{"127.0.0.1:1"}, MasterName: "m", RouteByLatency: true}), nil},
+		{"failover cluster ReplicaOnly", redis.NewFailoverClusterClient(&redis.FailoverOptions{SentinelAddrs: []string{"127.0.0.1:1"}, MasterName: "m", ReplicaOnly: true}), nil},
 	}
 	for _, tc := range cases {
 		s, err := redisstore.New(tc.client, tc.opts...)
 		if err == nil || s != nil {
 			t.Errorf("%s: New = %v, %v; want nil and an error", tc.what, s, err)
+		}
+		if strings.Contains(tc.what, "Route") || strings.Contains(tc.what, "Only") {
+			if opt := tc.what[strings.LastIndexByte(tc.what, ' ')+1:]; err != nil && !strings.Contains(err.Error(), opt) {
+				t.Errorf("%s: the error %q does not name %s", tc.what, err, opt)
+			}
+		}
+	}
+	// Primary-only clients of each kind are accepted.
+	for _, primary := range []redis.UniversalClient{
+		replicaReader(t, &redis.UniversalOptions{Addrs: []string{"127.0.0.1:1", "127.0.0.1:2"}}),
+		replicaReader(t, &redis.UniversalOptions{Addrs: []string{"127.0.0.1:1"}, MasterName: "m"}),
+	} {
+		if _, err := redisstore.New(primary); err != nil {
+			t.Errorf("New with a %T reading the primary: %v", primary, err)
 		}
 	}
 	for _, opts := range [][]redisstore.Option{
@@ -190,6 +209,13 @@ func TestNewRejectsBadConfiguration(t *testing.T) {
 			t.Errorf("New with good options: %v", err)
 		}
 	}
+}
+
+// replicaReader returns a universal client for o, closed when the test ends.
+func replicaReader(t *testing.T, o *redis.UniversalOptions) redis.UniversalClient {
+	c := redis.NewUniversalClient(o)
+	t.Cleanup(func() { _ = c.Close() })
+	return c
 }
 
 // hashTag is the part of key Redis Cluster hashes: between the first '{' and
@@ -685,4 +711,3 @@ func TestUnreachable(t *testing.T) {
 		})
 	}
 }
-
