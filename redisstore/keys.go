@@ -20,6 +20,7 @@ const DefaultPrefix = "jwtguard:"
 //	                                           r last rotation (unix ms; absent before the first),
 //	                                           d device label, i client IP, a User-Agent
 //	                                           (absent when empty)
+//	<prefix>{<b64 subject>}:w          string  write marker of durable writes (WithReplicaAcks), 10 s
 type keys struct {
 	tag                           string // base64url of the subject, as in invalidation messages
 	version, index, sessionPrefix string
@@ -32,6 +33,9 @@ func (s *Store) keysFor(subject string) keys {
 }
 
 func (k keys) session(id string) string { return k.sessionPrefix + id }
+
+// marker is the key every durable write sets; see Store.write.
+func (k keys) marker() string { return strings.TrimSuffix(k.version, "v") + "w" }
 
 // checkPrefix refuses prefixes that would move the hash tag.
 func checkPrefix(p string) error {

@@ -37,8 +37,11 @@ type Store struct {
 	// socket I/O, so a call can be made without a goroutine; see run.
 	deadlines bool
 
-	near     *nearCache // see WithNearCache; nil when off
-	breakers *breakers  // fail fast while Redis is down
+	near *nearCache // see WithNearCache; nil when off
+
+	acks       int           // replicas every write waits for; 0: none (see WithReplicaAcks)
+	ackTimeout time.Duration // how long a write waits for them
+	breakers   *breakers     // fail fast while Redis is down
 }
 
 var _ ginjwt.Store = (*Store)(nil)
@@ -93,6 +96,9 @@ func New(client redis.UniversalClient, opts ...Option) (*Store, error) {
 		if err := o(s); err != nil {
 			return nil, err
 		}
+	}
+	if s.acks > 0 && s.ackTimeout >= s.timeout {
+		return nil, fmt.Errorf("redisstore: replica ack timeout %v must be shorter than the store timeout %v", s.ackTimeout, s.timeout)
 	}
 	s.breakers = newBreakers(client)
 	return s, nil
@@ -185,7 +191,7 @@ func (s *Store) CreateSession(ctx context.Context, subject string, ns ginjwt.New
 	}
 	ttl := min(ns.TTL, ns.MaxAge)
 	k := s.keysFor(subject)
-	v, err := s.run(ctx, createScript,
+	v, err := s.write(ctx, k, createScript,
 		[]string{k.version, k.index, k.session(ns.ID)},
 		randomVersion(), ns.ID, ns.Created.UnixMilli(), ttl.Milliseconds(), ns.Device,
 		ns.Client.IP, ns.Client.UserAgent, k.sessionPrefix, s.channel(), k.tag,
@@ -267,7 +273,7 @@ func (s *Store) Rotate(ctx context.Context, subject, sessionID string, r ginjwt.
 		return ginjwt.RotateResult{Outcome: ginjwt.Revoked}, nil
 	}
 	k := s.keysFor(subject)
-	vals, err := s.run(ctx, rotateScript,
+	vals, err := s.write(ctx, k, rotateScript,
 		[]string{k.version, k.index, k.session(sessionID)},
 		r.UserVersion, r.Generation, r.Now.UnixMilli(), r.Grace.Milliseconds(),
 		r.ReuseAfter.Milliseconds(), r.TTL.Milliseconds(), r.MaxAge.Milliseconds(), sessionID,
@@ -293,7 +299,7 @@ func (s *Store) DeleteSession(ctx context.Context, subject, sessionID string) er
 		return nil
 	}
 	k := s.keysFor(subject)
-	err := s.run(ctx, deleteScript, []string{k.index, k.session(sessionID)}, sessionID, s.channel(), k.tag).Err()
+	err := s.write(ctx, k, deleteScript, []string{k.index, k.session(sessionID)}, sessionID, s.channel(), k.tag).Err()
 	s.forget(subject, sessionID)
 	if err != nil {
 		return fmt.Errorf("redisstore: delete session: %w", err)
@@ -304,7 +310,7 @@ func (s *Store) DeleteSession(ctx context.Context, subject, sessionID string) er
 // RevokeOtherSessions implements ginjwt.Store.
 func (s *Store) RevokeOtherSessions(ctx context.Context, subject, keepID string) error {
 	k := s.keysFor(subject)
-	err := s.run(ctx, revokeOthersScript, []string{k.index}, k.sessionPrefix, keepID, s.channel(), k.tag).Err()
+	err := s.write(ctx, k, revokeOthersScript, []string{k.index}, k.sessionPrefix, keepID, s.channel(), k.tag).Err()
 	s.forget(subject, "")
 	if err != nil {
 		return fmt.Errorf("redisstore: revoke other sessions: %w", err)
@@ -350,7 +356,7 @@ func (s *Store) Sessions(ctx context.Context, subject string) ([]ginjwt.SessionI
 // RevokeUser implements ginjwt.Store.
 func (s *Store) RevokeUser(ctx context.Context, subject string) error {
 	k := s.keysFor(subject)
-	err := s.run(ctx, revokeUserScript, []string{k.version, k.index}, k.sessionPrefix, s.channel(), k.tag).Err()
+	err := s.write(ctx, k, revokeUserScript, []string{k.version, k.index}, k.sessionPrefix, s.channel(), k.tag).Err()
 	s.forget(subject, "")
 	if err != nil {
 		return fmt.Errorf("redisstore: revoke user: %w", err)

@@ -2,6 +2,7 @@ package redisstore_test
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -10,6 +11,7 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -709,5 +711,61 @@ func TestUnreachable(t *testing.T) {
 				t.Errorf("State with a 50ms context took %v", took)
 			}
 		})
+	}
+}
+
+// With replica acks on, the store passes the whole contract on every
+// backend whose primaries have a replica (Sentinel and Cluster here).
+func TestConformanceWithReplicaAcks(t *testing.T) {
+	for _, b := range redistest.Backends(t) {
+		if !b.IsSentinel() && !b.IsCluster() {
+			continue
+		}
+		t.Run(b.Name, func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T) ginjwt.Store {
+				s, err := redisstore.New(b.Client(t), redisstore.WithPrefix(redistest.Prefix(t, b)),
+					redisstore.WithReplicaAcks(1, 500*time.Millisecond))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return s
+			})
+		})
+	}
+}
+
+// Without a replica to confirm it, a durable write fails with
+// ErrNotReplicated, within the ack timeout; the primary may have applied it,
+// and a retry once the replica is back succeeds.
+func TestReplicaAcksRefusedWithoutReplica(t *testing.T) {
+	redistest.SkipUnlessReal(t)
+	primary := redistest.StartServer(t)
+	replica := redistest.StartServer(t, "--replicaof", "127.0.0.1", strconv.Itoa(primary.Port()))
+	waitFor(t, "the replica to sync", func() bool {
+		info, _ := replica.Client().Info(t.Context(), "replication").Result()
+		return strings.Contains(info, "master_link_status:up")
+	})
+	s, err := redisstore.New(primary.Client(), redisstore.WithReplicaAcks(1, 100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := ginjwt.NewSession{ID: newID(), Created: time.Now(), TTL: time.Hour, MaxAge: 24 * time.Hour}
+	if _, err := s.CreateSession(t.Context(), "alice", ns); err != nil {
+		t.Fatalf("with the replica up: %v", err)
+	}
+	replica.Pause()
+	start := time.Now()
+	err = s.DeleteSession(t.Context(), "alice", ns.ID)
+	if !errors.Is(err, redisstore.ErrNotReplicated) {
+		t.Fatalf("replica paused: DeleteSession = %v, want ErrNotReplicated", err)
+	}
+	t.Logf("refused after %v", time.Since(start))
+	replica.Resume()
+	// The retry finds nothing left to delete and still waits for the replica.
+	if err := s.DeleteSession(t.Context(), "alice", ns.ID); err != nil {
+		t.Fatalf("retry with the replica back: %v", err)
+	}
+	if n, _ := replica.Client().Exists(t.Context(), "jwtguard:{YWxpY2U}:s:"+ns.ID).Result(); n != 0 {
+		t.Fatal("the replica still holds the deleted session after an acknowledged retry")
 	}
 }
