@@ -59,6 +59,17 @@ type Store interface {
 	Sessions(ctx context.Context, subject string) ([]SessionInfo, error)
 }
 
+// StateRefresher is implemented by stores whose State may answer from a
+// cache, such as redisstore with its near-cache. When a token is newer than
+// the state State returned (a higher generation, or another user version),
+// the guard asks FreshState, which reads the source of truth, before it
+// refuses the token: a token just issued through another instance is never
+// refused because this instance's cache has not heard of it yet.
+type StateRefresher interface {
+	// FreshState is State without any cache.
+	FreshState(ctx context.Context, subject, sessionID string) (st SessionState, found bool, err error)
+}
+
 // NewSession describes a session at login.
 type NewSession struct {
 	ID      string        // random session id

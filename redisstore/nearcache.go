@@ -20,9 +20,14 @@ const (
 	DefaultNearCacheTTL     = time.Second
 )
 
-// nearCachePing is how often an idle subscription is checked; a subscription
-// that misses a reply is treated as lost.
-const nearCachePing = time.Second
+// nearCachePing is how long a subscription may stay silent before it is
+// pinged; one that misses the reply is treated as lost. A lost subscription
+// is noticed within two of these at most, at once when its connection fails.
+const nearCachePing = 250 * time.Millisecond
+
+// stateCheckInterval is how often the near-cache checks that Redis still
+// holds its state (see watchStateLoss).
+const stateCheckInterval = 250 * time.Millisecond
 
 // WithNearCache keeps the session state this process reads in a bounded
 // local cache, so that a guard check of a recently seen session costs no
@@ -74,10 +79,11 @@ type nearCache struct {
 	users map[string]map[string]cacheEntry // subject -> session id -> entry
 	n     int
 
-	started sync.Once // the subscription starts once, on first use
-	stop    func()
-	done    chan struct{}
-	ps      atomic.Pointer[redis.PubSub] // the current subscription, closed by stop
+	started  sync.Once      // the subscription starts once, on first use
+	watchers sync.WaitGroup // watchStateLoss
+	stop     func()
+	done     chan struct{}
+	ps       atomic.Pointer[redis.PubSub] // the current subscription, closed by stop
 }
 
 type cacheEntry struct {
@@ -97,8 +103,8 @@ func (nc *nearCache) get(subject, sessionID string) (ginjwt.SessionState, bool) 
 }
 
 // put caches a state read from Redis when the read started at epoch and
-// nothing was invalidated since.
-func (nc *nearCache) put(subject, sessionID string, st ginjwt.SessionState, epoch uint64) {
+// nothing was invalidated since; the entry expires ttl after started.
+func (nc *nearCache) put(subject, sessionID string, st ginjwt.SessionState, epoch uint64, started time.Time) {
 	nc.mu.Lock()
 	defer nc.mu.Unlock()
 	if !nc.healthy.Load() || nc.epoch.Load() != epoch {
@@ -115,7 +121,7 @@ func (nc *nearCache) put(subject, sessionID string, st ginjwt.SessionState, epoc
 	if _, exists := sessions[sessionID]; !exists {
 		nc.n++
 	}
-	sessions[sessionID] = cacheEntry{state: st, expires: time.Now().Add(nc.ttl)}
+	sessions[sessionID] = cacheEntry{state: st, expires: started.Add(nc.ttl)}
 }
 
 // shrink drops expired entries and, if that is not enough, whole subjects
@@ -205,7 +211,7 @@ func (nc *nearCache) startOnce(client redis.UniversalClient, channel string) {
 	nc.started.Do(func() { nc.start(client, channel) })
 }
 
-// start runs the subscription until stopped.
+// start runs the subscription, and the check for lost state, until stopped.
 func (nc *nearCache) start(client redis.UniversalClient, channel string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	nc.done = make(chan struct{})
@@ -215,8 +221,14 @@ func (nc *nearCache) start(client redis.UniversalClient, channel string) {
 			_ = ps.Close() // unblocks a pending receive
 		}
 	}
+	nc.watchers.Add(1)
+	go func() {
+		defer nc.watchers.Done()
+		nc.watchStateLoss(ctx, client, channel+":alive")
+	}()
 	go func() {
 		defer close(nc.done)
+		defer nc.watchers.Wait()
 		backoff := 50 * time.Millisecond
 		for ctx.Err() == nil {
 			ps := client.Subscribe(ctx, channel)
@@ -253,6 +265,8 @@ func (nc *nearCache) listen(ctx context.Context, ps *redis.PubSub) (wasUp bool) 
 					continue
 				}
 			}
+			// Bypass the cache now: go-redis may still be redialing.
+			nc.setHealthy(false)
 			return wasUp
 		}
 		pinged = false
@@ -285,4 +299,30 @@ func (s *Store) Close() error {
 		s.near.setHealthy(false)
 	}
 	return nil
+}
+
+// watchStateLoss flushes the cache when Redis loses its data without the
+// subscription noticing (FLUSHALL, FLUSHDB, a restart faster than a ping):
+// every stateCheckInterval it reads a marker key, which it writes when
+// missing. A missing marker means the data the cache mirrors may be gone,
+// so every entry goes. On a Cluster the marker lives on one master; the
+// other masters' data loss is bounded by the entry TTL, or noticed through
+// the subscription when a node restarts.
+func (nc *nearCache) watchStateLoss(ctx context.Context, client redis.UniversalClient, marker string) {
+	tick := time.NewTicker(stateCheckInterval)
+	defer tick.Stop()
+	for {
+		err := client.GetEx(ctx, marker, time.Hour).Err()
+		if errors.Is(err, redis.Nil) {
+			nc.mu.Lock()
+			nc.flushLocked()
+			nc.mu.Unlock()
+			client.Set(ctx, marker, 1, time.Hour)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }

@@ -200,3 +200,58 @@ func TestNearCacheBounded(t *testing.T) {
 		t.Fatal("near-cache is empty: it cached nothing")
 	}
 }
+
+// Lost data without a lost subscription (FLUSHALL) flushes the cache within
+// moments, long before the entries' TTL: no session Redis no longer holds is
+// served from memory for long.
+func TestNearCacheFlushedWhenRedisLosesState(t *testing.T) {
+	b := redistest.Backends(t)[0] // FLUSHALL on a private miniredis disturbs no one
+	client := b.Client(t)
+	s := newNearStore(t, client, redistest.Prefix(t, b), 0, time.Hour)
+	ctx := t.Context()
+	id := newSession(t, s, "alice")
+	for range 2 {
+		if _, found, err := s.State(ctx, "alice", id); err != nil || !found {
+			t.Fatalf("before: found %v, %v", found, err)
+		}
+	}
+	if redisstore.NearCacheLen(s) != 1 {
+		t.Fatal("the session is not cached")
+	}
+	b.Mini.FlushAll()
+	start := time.Now()
+	waitFor(t, "the cache to drop the lost session", func() bool {
+		_, found, err := s.State(ctx, "alice", id)
+		return err == nil && !found
+	})
+	t.Logf("lost state noticed after %v (entry TTL 1h)", time.Since(start))
+}
+
+// FreshState reads Redis even when the cache holds the session, and
+// replaces the cached entry: the guard asks it for a token newer than the
+// cached state.
+func TestNearCacheFreshState(t *testing.T) {
+	b := redistest.Backends(t)[0]
+	client := b.Client(t)
+	prefix := redistest.Prefix(t, b)
+	s := newNearStore(t, client, prefix, 0, time.Hour)
+	ctx := t.Context()
+	id := newSession(t, s, "alice")
+	if _, found, _ := s.State(ctx, "alice", id); !found {
+		t.Fatal("not found")
+	}
+	keys, err := redistest.Keys(ctx, client, prefix+"*:s:*")
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("session keys %v, %v", keys, err)
+	}
+	client.HSet(ctx, keys[0], "g", 2) // a rotation the cache never heard of
+	if st, _, _ := s.State(ctx, "alice", id); st.Generation != 1 {
+		t.Fatalf("State = generation %d; want the cached 1", st.Generation)
+	}
+	if st, found, err := s.FreshState(ctx, "alice", id); err != nil || !found || st.Generation != 2 {
+		t.Fatalf("FreshState = %+v, %v, %v; want generation 2", st, found, err)
+	}
+	if st, _, _ := s.State(ctx, "alice", id); st.Generation != 2 {
+		t.Fatalf("after FreshState, State = generation %d; want 2", st.Generation)
+	}
+}

@@ -222,10 +222,30 @@ func (s *Store) State(ctx context.Context, subject, sessionID string) (ginjwt.Se
 	if st, ok := s.near.get(subject, sessionID); ok {
 		return st, true, nil
 	}
-	epoch := s.near.epoch.Load()
+	return s.readThrough(ctx, subject, sessionID)
+}
+
+// FreshState implements ginjwt.StateRefresher: State from Redis, never from
+// the near-cache, whose entry it replaces.
+func (s *Store) FreshState(ctx context.Context, subject, sessionID string) (ginjwt.SessionState, bool, error) {
+	if !validSessionID(sessionID) {
+		return ginjwt.SessionState{}, false, nil
+	}
+	if s.near == nil || !s.near.healthy.Load() {
+		return s.state(ctx, subject, sessionID)
+	}
+	return s.readThrough(ctx, subject, sessionID)
+}
+
+// readThrough reads a session's state from Redis and caches it, unless an
+// invalidation arrived while the read ran. The entry's TTL counts from
+// when the read started, so that no entry outlives TTL after the moment
+// Redis may have answered.
+func (s *Store) readThrough(ctx context.Context, subject, sessionID string) (ginjwt.SessionState, bool, error) {
+	epoch, started := s.near.epoch.Load(), time.Now()
 	st, found, err := s.state(ctx, subject, sessionID)
 	if err == nil && found {
-		s.near.put(subject, sessionID, st, epoch)
+		s.near.put(subject, sessionID, st, epoch, started)
 	}
 	return st, found, err
 }
