@@ -16,6 +16,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/jwtguard/jwtguard/ginjwt"
+	"github.com/jwtguard/jwtguard/memstore"
 	"github.com/jwtguard/jwtguard/redisstore"
 	"github.com/redis/go-redis/v9"
 )
@@ -127,7 +128,7 @@ func serve(engine *gin.Engine, req *http.Request) int {
 type ourConfig struct {
 	tokenCache int                       // Options.TokenCacheSize: 0 default, negative off
 	nearCache  bool                      // redisstore.WithNearCache
-	fixedState bool                      // answer State from memory: the guard's CPU alone
+	memory     bool                      // memstore instead of Redis: the guard's CPU alone
 	device     func(*gin.Context) string // Identity.Device; default the User-Agent
 	omitClient bool                      // Options.OmitClientInfo
 }
@@ -137,13 +138,21 @@ type ourApp struct {
 	engine *gin.Engine
 	trips  *roundTrips // on rdb
 	auth   *ginjwt.Auth
-	store  *redisstore.Store
+	store  *redisstore.Store // nil, with rdb, for an app on memstore
 	rdb    *redis.Client
 	prefix string
 }
 
+// newOurApp builds an app on a fresh Redis namespace or, with cfg.memory, on
+// memstore: no Redis at all, session state answered from the process's
+// memory, so that what the guard costs is its own work; it reports zero
+// round trips.
 func newOurApp(tb testing.TB, cfg ourConfig) *ourApp {
 	tb.Helper()
+	if cfg.memory {
+		engine, auth := newOurEngine(tb, cfg, memstore.New())
+		return &ourApp{engine: engine, trips: &roundTrips{}, auth: auth}
+	}
 	rdb, prefix := newRedis(tb)
 	return newOurAppOn(tb, cfg, rdb, prefix)
 }
@@ -162,10 +171,17 @@ func newOurAppOn(tb testing.TB, cfg ourConfig, rdb *redis.Client, prefix string)
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { closeStore(tb, rs) })
-	var store ginjwt.Store = rs
-	if cfg.fixedState {
-		store = &fixedStateStore{Store: rs}
+	engine, auth := newOurEngine(tb, cfg, rs)
+	if cfg.nearCache {
+		waitNearCache(tb, rs)
 	}
+	return &ourApp{engine: engine, trips: trips, auth: auth, store: rs, rdb: rdb, prefix: prefix}
+}
+
+// newOurEngine mounts our login, refresh and guarded GET, configured by cfg,
+// on store.
+func newOurEngine(tb testing.TB, cfg ourConfig, store ginjwt.Store) (*gin.Engine, *ginjwt.Auth) {
+	tb.Helper()
 	auth, err := ginjwt.New(ginjwt.Options{
 		Store:          store,
 		Keys:           []ginjwt.Key{ginjwt.HS256(secret)},
@@ -190,10 +206,7 @@ func newOurAppOn(tb testing.TB, cfg ourConfig, rdb *redis.Client, prefix string)
 	r.POST("/auth/login", auth.LoginHandler())
 	r.POST("/auth/refresh", auth.RefreshHandler())
 	r.GET(pingPath, auth.Middleware(), noContent)
-	if cfg.nearCache {
-		waitNearCache(tb, rs)
-	}
-	return &ourApp{engine: r, trips: trips, auth: auth, store: rs, rdb: rdb, prefix: prefix}
+	return r, auth
 }
 
 // login logs sub in and returns the token pair.
@@ -222,26 +235,6 @@ func refreshRequest(rt string) *http.Request {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", userAgent)
 	return req
-}
-
-// fixedStateStore is redisstore for everything but State, which it answers
-// from memory with the state of the last session created: the guard then
-// does all of its own work without the round trip.
-type fixedStateStore struct {
-	*redisstore.Store
-	version atomic.Int64
-}
-
-func (s *fixedStateStore) CreateSession(ctx context.Context, sub string, ns ginjwt.NewSession) (int64, error) {
-	v, err := s.Store.CreateSession(ctx, sub, ns)
-	if err == nil {
-		s.version.Store(v)
-	}
-	return v, err
-}
-
-func (s *fixedStateStore) State(context.Context, string, string) (ginjwt.SessionState, bool, error) {
-	return ginjwt.SessionState{UserVersion: s.version.Load(), Generation: 1}, true, nil
 }
 
 // roundTrips counts the requests a go-redis client sends (a pipeline counts

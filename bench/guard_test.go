@@ -282,7 +282,7 @@ var (
 	coldConfig       = ourConfig{tokenCache: -1}
 	tokenCacheConfig = ourConfig{}
 	warmConfig       = ourConfig{nearCache: true}
-	statelessConfig  = ourConfig{tokenCache: -1, fixedState: true}
+	statelessConfig  = ourConfig{tokenCache: -1, memory: true}
 )
 
 // BenchmarkOurGuardCold: full verification and one round trip per request
@@ -328,8 +328,8 @@ func BenchmarkOurGuardWarmParallel(b *testing.B) {
 }
 
 // BenchmarkOurStatelessCPU: our guard's own work on a token seen for the
-// first time (token cache off) with the session state answered from memory:
-// the CPU part of BenchmarkOurGuardCold.
+// first time (token cache off) with the session state answered from memory
+// by memstore instead of Redis: the CPU part of BenchmarkOurGuardCold.
 func BenchmarkOurStatelessCPU(b *testing.B) {
 	a, tr := ourGuard(b, statelessConfig)
 	runServe(b, a.engine, tr.AccessToken, a.trips)

@@ -22,6 +22,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/jwtguard/jwtguard/ginjwt"
 	"github.com/jwtguard/jwtguard/internal/redistest"
+	"github.com/jwtguard/jwtguard/memstore"
 )
 
 // testKeys are generated once: RSA key generation is slow.
@@ -231,7 +232,7 @@ func TestNewRejectsMismatchedKeys(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := ginjwt.New(ginjwt.Options{Store: dummyStore(t), Keys: []ginjwt.Key{tc.key}})
+			_, err := ginjwt.New(ginjwt.Options{Store: memstore.New(), Keys: []ginjwt.Key{tc.key}})
 			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "Options.Keys[0]") {
 				t.Fatalf("New: %v, want an error naming Options.Keys[0] and mentioning %q", err, tc.want)
 			}

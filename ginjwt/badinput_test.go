@@ -36,7 +36,7 @@ func claimsOf(t *testing.T, token string) string {
 	return string(p)
 }
 
-// 6. Bad input of every kind gets a 4xx with the right code, never a 500.
+// Bad input of every kind gets a 4xx with the right code, never a 500.
 func TestBadInput(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b redistest.Backend) {
 		a := newApp(t, b, nil)

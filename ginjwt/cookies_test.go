@@ -9,6 +9,7 @@ import (
 
 	"github.com/jwtguard/jwtguard/ginjwt"
 	"github.com/jwtguard/jwtguard/internal/redistest"
+	"github.com/jwtguard/jwtguard/memstore"
 )
 
 // Cookie transport end to end with a real cookie jar over HTTPS: tokens never
@@ -98,7 +99,7 @@ func TestNewRejectsBadCookieOptions(t *testing.T) {
 		{"SameSite None over HTTP", ginjwt.CookieOptions{RefreshPath: "/r", SameSite: http.SameSiteNoneMode, Insecure: true}, "Options.Cookies.SameSite"},
 	} {
 		c := tc.c
-		_, err := ginjwt.New(ginjwt.Options{Store: dummyStore(t), Keys: []ginjwt.Key{ginjwt.HS256(testSecret)}, Cookies: &c})
+		_, err := ginjwt.New(ginjwt.Options{Store: memstore.New(), Keys: []ginjwt.Key{ginjwt.HS256(testSecret)}, Cookies: &c})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want an error naming %s", tc.name, err, tc.want)
 		}

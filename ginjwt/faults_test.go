@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/jwtguard/jwtguard/ginjwt"
 	"github.com/jwtguard/jwtguard/internal/redistest"
+	"github.com/redis/go-redis/v9"
 )
 
 // Fault tests. Each starts its own redis-server (redistest.StartServer), so
@@ -476,4 +478,45 @@ func TestFaultRedisFull(t *testing.T) {
 		expect(t, "logged-out token after eviction", a.me(loggedOut.AccessToken), http.StatusUnauthorized, "token_revoked")
 		expect(t, "login after eviction", a.me(a.login("alice").AccessToken), http.StatusOK, "")
 	})
+}
+
+// Redis stopped, as an app sees it with go-redis' default retries (the
+// example's client): after the first few failures the store's circuit
+// breaker answers at once, so 200 guarded requests get their 503 in
+// microseconds rather than after go-redis' dial retries; when Redis is back
+// the breaker's next probe lets requests through again. The test logs the
+// figures and fails only far beyond them.
+func TestFaultTimeTo503(t *testing.T) {
+	redistest.SkipUnlessReal(t)
+	srv := redistest.StartServer(t, "--appendonly", "yes", "--appendfsync", "always") // keeps its data across the restart
+	client := redis.NewClient(&redis.Options{Addr: srv.Addr(), ContextTimeoutEnabled: true})
+	t.Cleanup(func() { _ = client.Close() })
+	a := newAppOn(t, client, faultPrefix, nil)
+	alice := a.login("alice")
+	expect(t, "before the outage", a.me(alice.AccessToken), http.StatusOK, "")
+
+	srv.Kill()
+	const requests = 200
+	took := make([]time.Duration, requests)
+	for i := range took {
+		o := a.hitMe("guard, Redis stopped", alice.AccessToken)
+		if o.status != http.StatusServiceUnavailable || o.code != "store_unavailable" {
+			t.Fatalf("request %d: %v, want 503 store_unavailable", i, o)
+		}
+		took[i] = o.took
+	}
+	sorted := slices.Clone(took)
+	slices.Sort(sorted)
+	p50, p95 := sorted[requests/2], sorted[requests*95/100]
+	t.Logf("Redis stopped, %d guarded requests: first %v, p50 %v, p95 %v, max %v",
+		requests, took[0], p50, p95, sorted[requests-1])
+	if p95 > storeTimeout {
+		t.Errorf("p95 time to 503 is %v, beyond the store timeout %v: the breaker does not open", p95, storeTimeout)
+	}
+
+	srv.Start()
+	back := time.Now()
+	recovered := expectOKWithin(t, recovery, func() outcome { return a.hitMe("guard, Redis back", alice.AccessToken) })
+	t.Logf("first 200 %v after Redis accepted connections again (%v after the restart call returned)",
+		recovered, time.Since(back))
 }

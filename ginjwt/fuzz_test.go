@@ -11,12 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
 	"github.com/gin-gonic/gin"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/jwtguard/jwtguard/ginjwt"
-	"github.com/jwtguard/jwtguard/redisstore"
-	"github.com/redis/go-redis/v9"
+	"github.com/jwtguard/jwtguard/memstore"
 )
 
 // Fuzz targets of the request surface. Their seed corpora are under
@@ -61,7 +59,7 @@ func FuzzFromHeader(f *testing.F) {
 // checked-in seed tokens, signed for this instant, stay valid.
 var bodyFuzzNow = time.Unix(1_900_000_000, 0).UTC()
 
-// bodyFuzz is the refresh and logout handlers of a real Auth on miniredis,
+// bodyFuzz is the refresh and logout handlers of a real Auth on memstore,
 // called straight through a gin engine.
 type bodyFuzz struct {
 	engine     *gin.Engine
@@ -71,15 +69,8 @@ type bodyFuzz struct {
 }
 
 func newBodyFuzz(f *testing.F) *bodyFuzz {
-	m := miniredis.RunT(f)
-	client := redis.NewClient(&redis.Options{Addr: m.Addr()})
-	f.Cleanup(func() { _ = client.Close() })
-	store, err := redisstore.New(client)
-	if err != nil {
-		f.Fatal(err)
-	}
 	auth, err := ginjwt.New(ginjwt.Options{
-		Store: store,
+		Store: memstore.New(),
 		Keys:  []ginjwt.Key{ginjwt.HS256(testSecret)},
 		Now:   func() time.Time { return bodyFuzzNow },
 		Authenticate: func(*gin.Context) (ginjwt.Identity, error) {

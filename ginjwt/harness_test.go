@@ -102,6 +102,12 @@ func newApp(t *testing.T, b redistest.Backend, tune func(*ginjwt.Options)) *app 
 func newAppAt(t *testing.T, b redistest.Backend, prefix string, tune func(*ginjwt.Options)) *app {
 	t.Helper()
 	client := b.ClientWith(t, &redis.UniversalOptions{MaxRetries: -1, ContextTimeoutEnabled: true})
+	return newAppOn(t, client, prefix, tune)
+}
+
+// newAppOn starts an app whose store uses client, under prefix.
+func newAppOn(t *testing.T, client redis.UniversalClient, prefix string, tune func(*ginjwt.Options)) *app {
+	t.Helper()
 	store, err := redisstore.New(client, redisstore.WithPrefix(prefix), redisstore.WithTimeout(storeTimeout))
 	if err != nil {
 		t.Fatal(err)
@@ -262,15 +268,4 @@ func ctx(t *testing.T) context.Context {
 	c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	t.Cleanup(cancel)
 	return c
-}
-
-// dummyStore is a store on an address nobody listens on, for tests of New.
-func dummyStore(t *testing.T) ginjwt.Store {
-	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
-	t.Cleanup(func() { _ = client.Close() })
-	store, err := redisstore.New(client)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return store
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/jwtguard/jwtguard/internal/redistest"
 )
 
-// 1. login → guarded 200 → refresh → old access token revoked, new one works.
+// Login → guarded 200 → refresh → old access token revoked, new one works.
 func TestRefreshRevokesPreviousAccessToken(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b redistest.Backend) {
 		a := newApp(t, b, nil)
@@ -29,7 +29,7 @@ func TestRefreshRevokesPreviousAccessToken(t *testing.T) {
 	})
 }
 
-// 2. The rotated refresh token presented again after the grace window is
+// The rotated refresh token presented again after the grace window is
 // reuse: 401 refresh_reused, and the tokens of the rotation die with the
 // session. Within the window it converges on the current generation.
 func TestRefreshReuseRevokesSession(t *testing.T) {
@@ -52,7 +52,7 @@ func TestRefreshReuseRevokesSession(t *testing.T) {
 	})
 }
 
-// 3. A mobile app holding only its refresh token logs out; the session's
+// A mobile app holding only its refresh token logs out; the session's
 // tokens die and a second logout is still 204.
 func TestLogoutWithRefreshTokenOnly(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b redistest.Backend) {
@@ -78,7 +78,7 @@ func TestLogoutWithExpiredAccessToken(t *testing.T) {
 	})
 }
 
-// 4. Two devices of one user and another user: refresh and logout on one
+// Two devices of one user and another user: refresh and logout on one
 // device leave the rest working; RevokeUser ends both devices only.
 func TestDevicesAreIndependent(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b redistest.Backend) {
@@ -128,7 +128,7 @@ func TestRevokeSession(t *testing.T) {
 	})
 }
 
-// 5. Fifty concurrent refreshes with one refresh token.
+// Fifty concurrent refreshes with one refresh token.
 func TestConcurrentRefresh(t *testing.T) {
 	const n = 50
 	run := func(t *testing.T, a *app) (wins []ginjwt.TokenResponse, losses []response) {

@@ -8,7 +8,7 @@ import (
 	"github.com/jwtguard/jwtguard/internal/redistest"
 )
 
-// 7. Redis unreachable: guarded routes, refresh and login answer 503
+// Redis unreachable: guarded routes, refresh and login answer 503
 // store_unavailable; when Redis is back the same requests succeed without
 // restarting the app.
 func TestStoreUnavailable(t *testing.T) {
