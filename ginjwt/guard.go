@@ -2,6 +2,8 @@ package ginjwt
 
 import (
 	"context"
+	"fmt"
+	"time"
 
 	"github.com/gin-gonic/gin"
 )
@@ -41,12 +43,16 @@ func (a *Auth) verifyRequest(c *gin.Context) (*Claims, error) {
 	if raw == "" {
 		return nil, ErrTokenMissing
 	}
-	claims, err := a.verifyAccess(raw)
+	now := a.opts.Now()
+	claims, err := a.verifyAccess(raw, now)
 	if err != nil {
 		return nil, err
 	}
 	if err := a.checkCSRF(c, ambient, claims.SessionID); err != nil {
 		return nil, err
+	}
+	if a.pastMaxAge(claims, now) {
+		return nil, fmt.Errorf("%w: past the session's maximum age", ErrSessionExpired)
 	}
 	if err := a.checkSession(c.Request.Context(), claims); err != nil {
 		return nil, err
@@ -55,11 +61,10 @@ func (a *Auth) verifyRequest(c *gin.Context) (*Claims, error) {
 }
 
 // verifyAccess verifies an access token, through the token cache when on.
-func (a *Auth) verifyAccess(raw string) (*Claims, error) {
+func (a *Auth) verifyAccess(raw string, now time.Time) (*Claims, error) {
 	if a.tokens == nil {
 		return a.access.verify(raw)
 	}
-	now := a.opts.Now()
 	if claims, ok := a.tokens.get(raw, now); ok {
 		return claims, nil
 	}

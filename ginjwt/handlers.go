@@ -64,12 +64,11 @@ func (a *Auth) LoginHandler() gin.HandlerFunc {
 		now := a.opts.Now()
 		device := cleanLabel(id.Device, maxDeviceLen)
 		version, err := a.opts.Store.CreateSession(c.Request.Context(), id.Subject, NewSession{
-			ID:      session.SessionID,
-			Device:  device,
-			Created: now,
-			TTL:     a.opts.RefreshTTL,
-			MaxAge:  a.opts.SessionMaxAge,
-			Client:  a.stored(client),
+			ID:     session.SessionID,
+			Device: device,
+			TTL:    a.opts.RefreshTTL,
+			MaxAge: a.opts.SessionMaxAge,
+			Client: a.stored(client),
 		})
 		if err != nil {
 			a.fail(c, storeError(err))
@@ -153,13 +152,17 @@ func (a *Auth) RefreshHandler() gin.HandlerFunc {
 			return
 		}
 		now := a.opts.Now()
+		if a.pastMaxAge(claims, now) {
+			a.fail(c, fmt.Errorf("%w: past the session's maximum age", ErrSessionExpired))
+			return
+		}
 		client := clientInfo(c)
-		grace, reuseAfter := a.opts.grace()
+		grace, retries, reuseAfter := a.opts.grace()
 		res, err := a.opts.Store.Rotate(c.Request.Context(), claims.Subject, claims.SessionID, Rotation{
 			UserVersion: claims.UserVersion,
 			Generation:  claims.Generation,
-			Now:         now,
 			Grace:       grace,
+			Retries:     retries,
 			ReuseAfter:  reuseAfter,
 			TTL:         a.opts.RefreshTTL,
 			MaxAge:      a.opts.SessionMaxAge,
@@ -171,12 +174,12 @@ func (a *Auth) RefreshHandler() gin.HandlerFunc {
 		}
 		event := Event{Subject: claims.Subject, SessionID: claims.SessionID, IP: client.IP, UserAgent: client.UserAgent}
 		switch res.Outcome {
-		case Rotated, Converged:
+		case Rotated, Converged, Retried, Healed:
 			claims.Generation = res.Generation
 			if a.respondPair(c, now, *claims) {
 				event.Kind = EventRefresh
-				if res.Outcome == Converged {
-					event.Reason = "converged"
+				if res.Outcome != Rotated {
+					event.Reason = refreshReasons[res.Outcome]
 				}
 				a.emit(event)
 			}
@@ -196,6 +199,16 @@ func (a *Auth) RefreshHandler() gin.HandlerFunc {
 	}
 }
 
+// refreshReasons are the reasons of refresh events that did not advance the
+// generation by one.
+var refreshReasons = map[RotateOutcome]string{Converged: "converged", Retried: "retry", Healed: "healed"}
+
+// pastMaxAge reports whether the session of claims has reached
+// Options.SessionMaxAge, by the time it was logged in (auth_time).
+func (a *Auth) pastMaxAge(claims *Claims, now time.Time) bool {
+	return !now.Before(time.Unix(claims.AuthTime, 0).Add(a.opts.SessionMaxAge))
+}
+
 // refreshError tells an expired refresh token whose session reached its
 // absolute lifetime (session_expired: log in again) from one that merely sat
 // idle too long (token_expired).
@@ -207,7 +220,7 @@ func (a *Auth) refreshError(raw string, err error) error {
 	if verr != nil {
 		return err
 	}
-	if !a.opts.Now().Before(time.Unix(claims.AuthTime, 0).Add(a.opts.SessionMaxAge)) {
+	if a.pastMaxAge(claims, a.opts.Now()) {
 		return fmt.Errorf("%w: past the session's maximum age", ErrSessionExpired)
 	}
 	return err

@@ -105,14 +105,15 @@ func newAppAt(t *testing.T, b redistest.Backend, prefix string, tune func(*ginjw
 	return newAppOn(t, client, prefix, tune)
 }
 
-// newAppOn starts an app whose store uses client, under prefix.
+// newAppOn starts an app whose store uses client, under prefix. The app
+// and its store's scripts share one test clock (a.clock).
 func newAppOn(t *testing.T, client redis.UniversalClient, prefix string, tune func(*ginjwt.Options)) *app {
 	t.Helper()
-	store, err := redisstore.New(client, redisstore.WithPrefix(prefix), redisstore.WithTimeout(storeTimeout))
+	clk := newClock()
+	store, err := redisstore.New(client, redisstore.WithPrefix(prefix), redisstore.WithTimeout(storeTimeout), redisstore.WithClock(clk.Now))
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := newClock()
 	events := &eventLog{}
 	opts := ginjwt.Options{
 		Store:   store,

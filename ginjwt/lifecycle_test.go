@@ -29,12 +29,13 @@ func TestRefreshRevokesPreviousAccessToken(t *testing.T) {
 	})
 }
 
-// The rotated refresh token presented again after the grace window is
-// reuse: 401 refresh_reused, and the tokens of the rotation die with the
-// session. Within the window it converges on the current generation.
+// The rotated refresh token presented again after the grace window, with no
+// retries allowed, is reuse: 401 refresh_reused, and the tokens of the
+// rotation die with the session. Within the window it converges on the
+// current generation.
 func TestRefreshReuseRevokesSession(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b redistest.Backend) {
-		a := newApp(t, b, nil)
+		a := newApp(t, b, func(o *ginjwt.Options) { o.RefreshRetries = ginjwt.NoRetries })
 		first := a.login("alice")
 		second := a.refresh(first.RefreshToken).tokens(t)
 

@@ -1,6 +1,7 @@
 package ginjwt
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -21,9 +22,14 @@ const (
 //
 // With scope "local" (the default) it ends the token's session, and expired
 // tokens are accepted, so a mobile app holding only a refresh token can log
-// out. Scopes "others" and "global" end more than the caller's own session,
-// so they need a token that still passes every check. 401 answers only
-// tokens that fail those checks; an unknown scope answers 400.
+// out. Only the session's current tokens can end it: its current access
+// token, or the refresh token of its current or previous generation (a
+// client whose last refresh response was lost holds the previous one). An
+// older access token answers 401 token_revoked and changes nothing; an older
+// refresh token is reuse, as at the refresh route: the session ends and the
+// answer is 401 refresh_reused. Scopes "others" and "global" end more than
+// the caller's own session, so they need a token that still passes every
+// check. An unknown scope answers 400.
 func (a *Auth) LogoutHandler() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		req, err := readTokenRequest(c)
@@ -71,37 +77,100 @@ type logoutCredentials struct {
 	accessAmbient, refreshAmbient bool
 }
 
-// logoutLocal ends the sessions of the given tokens, which may be expired.
+// logoutLocal ends the sessions of the given tokens, which may be expired,
+// when they are current enough to speak for them (see LogoutHandler). Every
+// token sent must pass verification before anything ends; then one that may
+// end its session is enough.
 func (a *Auth) logoutLocal(c *gin.Context, creds logoutCredentials) error {
-	var sessions []*Claims
-	if creds.access != "" {
-		claims, err := a.logoutAccess.verify(creds.access)
+	type verified struct {
+		claims  *Claims
+		refresh bool
+	}
+	var tokens []verified
+	for _, tok := range []struct {
+		raw     string
+		ambient bool
+		v       *verifier
+		refresh bool
+	}{
+		{creds.access, creds.accessAmbient, a.logoutAccess, false},
+		{creds.refresh, creds.refreshAmbient, a.logoutRefresh, true},
+	} {
+		if tok.raw == "" {
+			continue
+		}
+		claims, err := tok.v.verify(tok.raw)
 		if err != nil {
 			return err
 		}
-		if err := a.checkCSRF(c, creds.accessAmbient, claims.SessionID); err != nil {
+		if err := a.checkCSRF(c, tok.ambient, claims.SessionID); err != nil {
 			return err
 		}
-		sessions = append(sessions, claims)
+		tokens = append(tokens, verified{claims, tok.refresh})
 	}
-	if creds.refresh != "" {
-		claims, err := a.logoutRefresh.verify(creds.refresh)
-		if err != nil {
-			return err
+	var (
+		ended   []*Claims
+		refused error
+	)
+	for _, tok := range tokens {
+		claims := tok.claims
+		if len(ended) > 0 && claims.Subject == ended[0].Subject && claims.SessionID == ended[0].SessionID {
+			continue
 		}
-		if err := a.checkCSRF(c, creds.refreshAmbient, claims.SessionID); err != nil {
+		switch err := a.endSession(c, claims, tok.refresh); {
+		case err == nil:
+			ended = append(ended, claims)
+		case errors.Is(err, ErrRefreshReused), errors.Is(err, ErrStoreUnavailable), errors.Is(err, ErrServer):
 			return err
-		}
-		if len(sessions) == 0 || claims.Subject != sessions[0].Subject || claims.SessionID != sessions[0].SessionID {
-			sessions = append(sessions, claims)
+		default:
+			refused = err
 		}
 	}
-	for _, s := range sessions {
-		if err := a.opts.Store.DeleteSession(c.Request.Context(), s.Subject, s.SessionID); err != nil {
+	if len(ended) == 0 && refused != nil {
+		return refused
+	}
+	return nil
+}
+
+// endSession ends the session of claims if the token may speak for it: the
+// session's current generation, the previous one for a refresh token, or a
+// later one (the store lost a rotation). A session already gone needs
+// nothing. An older access token is refused with ErrTokenRevoked; an older
+// refresh token is reuse: the session ends and ErrRefreshReused says so.
+func (a *Auth) endSession(c *gin.Context, claims *Claims, refresh bool) error {
+	ctx := c.Request.Context()
+	st, found, err := a.opts.Store.State(ctx, claims.Subject, claims.SessionID)
+	if err != nil {
+		return storeError(err)
+	}
+	if !found || st.UserVersion != claims.UserVersion {
+		// Logged out already, maybe by an earlier try of this request whose
+		// answer was an error. Delete again all the same: the write is what
+		// a store with replica acks waits on, so that a 204 always means the
+		// logout is durable.
+		if err := a.opts.Store.DeleteSession(ctx, claims.Subject, claims.SessionID); err != nil {
 			return storeError(err)
 		}
-		a.emitLogout(c, s, ScopeLocal)
+		return nil
 	}
+	oldest := st.Generation
+	if refresh {
+		oldest--
+	}
+	stale := claims.Generation < oldest
+	if stale && !refresh {
+		return fmt.Errorf("%w: an older token of the session cannot end it", ErrTokenRevoked)
+	}
+	if err := a.opts.Store.DeleteSession(ctx, claims.Subject, claims.SessionID); err != nil {
+		return storeError(err)
+	}
+	if stale {
+		client := clientInfo(c)
+		a.emit(Event{Kind: EventReuseDetected, Subject: claims.Subject, SessionID: claims.SessionID,
+			IP: client.IP, UserAgent: client.UserAgent, Reason: "logout"})
+		return ErrRefreshReused
+	}
+	a.emitLogout(c, claims, ScopeLocal)
 	return nil
 }
 

@@ -9,13 +9,14 @@ import (
 
 // Defaults for the zero values of Options.
 const (
-	DefaultIssuer        = "jwtguard"
-	DefaultAccessTTL     = 15 * time.Minute
-	DefaultRefreshTTL    = 7 * 24 * time.Hour
-	DefaultSessionMaxAge = 30 * 24 * time.Hour
-	DefaultRefreshGrace  = 5 * time.Second
-	DefaultLeeway        = 10 * time.Second
-	DefaultMaxTokenSize  = 8 << 10
+	DefaultIssuer         = "jwtguard"
+	DefaultAccessTTL      = 15 * time.Minute
+	DefaultRefreshTTL     = 7 * 24 * time.Hour
+	DefaultSessionMaxAge  = 30 * 24 * time.Hour
+	DefaultRefreshGrace   = 5 * time.Second
+	DefaultRefreshRetries = 3
+	DefaultLeeway         = 10 * time.Second
+	DefaultMaxTokenSize   = 8 << 10
 )
 
 // NoGrace, as Options.RefreshGrace, turns the refresh grace window off: of
@@ -23,6 +24,12 @@ const (
 // The others are refused with ErrTokenRevoked, without revoking the session,
 // when they arrive within 2 seconds of the rotation; later they count as reuse.
 const NoGrace time.Duration = -1
+
+// NoRetries, as Options.RefreshRetries, allows no retry after RefreshGrace.
+const NoRetries = -1
+
+// maxRefreshRetries bounds Options.RefreshRetries.
+const maxRefreshRetries = 100
 
 // raceWindow is how long after a rotation, with NoGrace, a duplicate of the
 // rotated refresh token is refused without being treated as reuse.
@@ -74,9 +81,20 @@ type Options struct {
 	// RefreshGrace is how long after a refresh the refresh token it replaced
 	// still gets a new pair (for the session's current generation, without
 	// advancing it), so concurrent refreshes from one app all succeed and
-	// converge. After it, presenting that token again is reuse: the session
-	// is revoked. Default 5 seconds, at most 1 minute; NoGrace turns it off.
+	// converge. After it, see RefreshRetries. Default 5 seconds, at most 1
+	// minute; NoGrace turns it off, and with it RefreshRetries.
 	RefreshGrace time.Duration
+
+	// RefreshRetries is how many times per session, after RefreshGrace, the
+	// refresh token the last refresh replaced still gets a pair for the
+	// current generation: a client whose refresh response was lost (a
+	// tunnel, an app sent to the background) retries with that token minutes
+	// later and stays signed in. Each such retry emits a refresh event with
+	// reason "retry". Once a session has used them up, that token is reuse:
+	// the session is revoked. The bound ends a thief holding the replaced
+	// token and the honest client taking turns. Default 3; NoRetries turns
+	// them off; at most 100.
+	RefreshRetries int
 
 	// Leeway tolerates clock skew when checking exp, nbf and iat.
 	// Default 10 seconds, at most 1 minute.
@@ -143,6 +161,9 @@ func (o Options) withDefaults() (Options, error) {
 	if o.RefreshGrace == 0 {
 		o.RefreshGrace = DefaultRefreshGrace
 	}
+	if o.RefreshRetries == 0 {
+		o.RefreshRetries = DefaultRefreshRetries
+	}
 	if o.Leeway == 0 {
 		o.Leeway = DefaultLeeway
 	}
@@ -167,6 +188,8 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("%w: Options.SessionMaxAge (%v) must be at least Options.RefreshTTL (%v)", ErrInvalidOptions, o.SessionMaxAge, o.RefreshTTL)
 	case o.RefreshGrace != NoGrace && (o.RefreshGrace < 0 || o.RefreshGrace > maxRefreshGrace):
 		return o, fmt.Errorf("%w: Options.RefreshGrace (%v) must be between 0 and %v, or NoGrace", ErrInvalidOptions, o.RefreshGrace, maxRefreshGrace)
+	case o.RefreshRetries != NoRetries && (o.RefreshRetries < 0 || o.RefreshRetries > maxRefreshRetries):
+		return o, fmt.Errorf("%w: Options.RefreshRetries (%d) must be between 0 and %d, or NoRetries", ErrInvalidOptions, o.RefreshRetries, maxRefreshRetries)
 	case o.Leeway < 0 || o.Leeway > maxLeeway:
 		return o, fmt.Errorf("%w: Options.Leeway (%v) must be between 0 and %v", ErrInvalidOptions, o.Leeway, maxLeeway)
 	case o.MaxTokenSize < 256:
@@ -175,10 +198,11 @@ func (o Options) withDefaults() (Options, error) {
 	return o, nil
 }
 
-// grace returns the store's Grace and ReuseAfter for the configured window.
-func (o *Options) grace() (grace, reuseAfter time.Duration) {
+// grace returns the store's Grace, Retries and ReuseAfter for the
+// configured window and retries.
+func (o *Options) grace() (grace time.Duration, retries int, reuseAfter time.Duration) {
 	if o.RefreshGrace == NoGrace {
-		return 0, raceWindow
+		return 0, 0, raceWindow
 	}
-	return o.RefreshGrace, o.RefreshGrace
+	return o.RefreshGrace, max(o.RefreshRetries, 0), o.RefreshGrace
 }

@@ -32,19 +32,23 @@ func TestSessionMaxAge(t *testing.T) {
 	})
 }
 
-// The store enforces the absolute lifetime too, for a refresh token whose own
-// exp has not passed (issued under a longer max age).
-func TestSessionMaxAgeInStore(t *testing.T) {
+// At the absolute lifetime the guard answers session_expired too, for an
+// access token whose own exp has not passed, so that clients can tell "log
+// in again" from "revoked".
+func TestSessionMaxAgeAtGuard(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b redistest.Backend) {
-		prefix := redistest.Prefix(t, b)
-		long := newAppAt(t, b, prefix, nil)
-		tok := long.login("alice")
-		short := newAppAt(t, b, prefix, func(o *ginjwt.Options) {
-			o.RefreshTTL, o.SessionMaxAge = time.Hour, time.Hour
-		})
-		short.clock.Advance(2 * time.Hour)
-		expect(t, "refresh past the store's max age", short.refresh(tok.RefreshToken), http.StatusUnauthorized, "session_expired")
-		expect(t, "refresh after that", long.refresh(tok.RefreshToken), http.StatusUnauthorized, "token_revoked")
+		a := newApp(t, b, func(o *ginjwt.Options) { o.RefreshTTL, o.SessionMaxAge = time.Hour, time.Hour })
+		tok := a.login("alice")
+		a.clock.Advance(59 * time.Minute)
+		tok = a.refresh(tok.RefreshToken).tokens(t)
+		expect(t, "a minute before max age", a.me(tok.AccessToken), http.StatusOK, "")
+		a.clock.Advance(time.Minute)
+		r := a.me(tok.AccessToken)
+		expect(t, "guard at max age, access token unexpired", r, http.StatusUnauthorized, "session_expired")
+		if !strings.Contains(r.header.Get("WWW-Authenticate"), `error="invalid_token"`) {
+			t.Errorf("session_expired without the RFC 6750 challenge: %q", r.header.Get("WWW-Authenticate"))
+		}
+		expect(t, "refresh at max age", a.refresh(tok.RefreshToken), http.StatusUnauthorized, "session_expired")
 	})
 }
 
@@ -244,7 +248,7 @@ func TestRequireScope(t *testing.T) {
 // Every action emits exactly one event with the right fields and no token.
 func TestEvents(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b redistest.Backend) {
-		a := newApp(t, b, nil)
+		a := newApp(t, b, func(o *ginjwt.Options) { o.RefreshRetries = ginjwt.NoRetries })
 		var tokens []string
 		check := func(what string, want ...ginjwt.Event) {
 			t.Helper()

@@ -23,6 +23,10 @@ import (
 //   - Tokens are never passed to a Store; it only sees subjects, session ids
 //     and numbers. Subjects are 1 to 256 bytes of any value; session ids are
 //     1 to 64 base64url characters.
+//   - Times (creation, last rotation, grace windows, absolute lifetimes)
+//     come from one clock of the store's own — Redis' for redisstore — never
+//     from the caller, so that application instances whose clocks disagree
+//     still apply the same rules.
 type Store interface {
 	// CreateSession records a new session of subject with generation 1 and
 	// returns the subject's user version. When the subject has no version
@@ -72,12 +76,11 @@ type StateRefresher interface {
 
 // NewSession describes a session at login.
 type NewSession struct {
-	ID      string        // random session id
-	Device  string        // label shown in session lists; may be empty
-	Created time.Time     // the login time
-	TTL     time.Duration // idle lifetime: the session expires this long after its last login or rotation
-	MaxAge  time.Duration // absolute lifetime: the session never outlives Created+MaxAge
-	Client  ClientInfo    // who logged in, for session lists
+	ID     string        // random session id
+	Device string        // label shown in session lists; may be empty
+	TTL    time.Duration // idle lifetime: the session expires this long after its last login or rotation
+	MaxAge time.Duration // absolute lifetime: the session never outlives its creation plus MaxAge
+	Client ClientInfo    // who logged in, for session lists
 }
 
 // ClientInfo describes the client of a login or refresh, for session lists.
@@ -107,9 +110,9 @@ type SessionState struct {
 type Rotation struct {
 	UserVersion int64         // the refresh token's user version
 	Generation  int64         // the refresh token's generation
-	Now         time.Time     // the time of the request
 	Grace       time.Duration // the previous generation within Grace of the rotation converges
-	ReuseAfter  time.Duration // the previous generation later than this after the rotation is reuse; ReuseAfter >= Grace
+	Retries     int           // after Grace, the previous generation converges this many more times per session
+	ReuseAfter  time.Duration // the previous generation later than this after the rotation, retries used up, is reuse; ReuseAfter >= Grace
 	TTL         time.Duration // idle lifetime, restarted by a rotation
 	MaxAge      time.Duration // absolute lifetime, counted from the session's creation
 	Client      ClientInfo    // recorded on the session when it rotates
@@ -119,11 +122,12 @@ type Rotation struct {
 type RotateOutcome int
 
 // Rotate outcomes. Rules are applied in this order: a missing session or a
-// user version that differs gives Revoked; a session older than MaxAge is
-// deleted and gives Expired; the current generation gives Rotated; the
-// previous generation gives Converged within Grace of the rotation,
-// Superseded within ReuseAfter, and Reused after; any other generation gives
-// Reused.
+// user version that differs gives Revoked; a session MaxAge old or older is
+// deleted and gives Expired; the current generation gives Rotated; a later
+// generation gives Healed; the previous generation gives Converged within
+// Grace of the last rotation, then Retried while the session has retries
+// left (each use spends one), then Superseded within ReuseAfter of the
+// rotation, and Reused after; any older generation gives Reused.
 const (
 	// Rotated: the generation advanced by one and the idle lifetime restarted.
 	Rotated RotateOutcome = iota + 1
@@ -140,6 +144,16 @@ const (
 	Revoked
 	// Expired: the session reached MaxAge and has been deleted.
 	Expired
+	// Retried: the previous generation after Grace, such as the retry of a
+	// refresh whose response was lost; like Converged, nothing changes but
+	// the session's count of retries, and the current generation is
+	// returned.
+	Retried
+	// Healed: a generation later than the stored one, which only the store
+	// losing a rotation (a failover) can explain: the session moves on to
+	// the presented generation plus one, as if that rotation had happened,
+	// so every older token stops working again.
+	Healed
 )
 
 // String returns the outcome's name, such as "rotated".
@@ -157,12 +171,16 @@ func (o RotateOutcome) String() string {
 		return "revoked"
 	case Expired:
 		return "expired"
+	case Retried:
+		return "retried"
+	case Healed:
+		return "healed"
 	}
 	return "RotateOutcome(" + strconv.Itoa(int(o)) + ")"
 }
 
-// RotateResult is the outcome of Rotate and, for Rotated and Converged, the
-// generation new tokens must carry.
+// RotateResult is the outcome of Rotate and, for Rotated, Converged, Retried
+// and Healed, the generation new tokens must carry.
 type RotateResult struct {
 	Outcome    RotateOutcome
 	Generation int64

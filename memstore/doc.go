@@ -24,11 +24,9 @@
 //
 //   - A subject's user version is random in [1, 2^52] when the subject has no
 //     state, and advances by one on RevokeUser.
-//   - The refresh rules (generation, grace, ReuseAfter, MaxAge) use only the
-//     times given in the call, NewSession.Created and Rotation.Now, counted
-//     in whole milliseconds as redisstore counts them.
-//   - Idle expiry uses the store's own clock (time.Now, or WithClock), the
-//     way redisstore's keys expire on Redis' clock: a session disappears
+//   - Every time comes from the store's own clock (time.Now, or WithClock),
+//     counted in whole milliseconds as redisstore counts Redis' clock: the
+//     refresh rules (grace, retries, MaxAge) and idle expiry: a session disappears
 //     min(TTL, time left before MaxAge) after its creation or last rotation,
 //     and its subject's version once the subject's last session could have
 //     expired.

@@ -39,8 +39,9 @@ type user struct {
 // session is the state of one session.
 type session struct {
 	generation int64
-	created    time.Time // NewSession.Created, to the millisecond
-	rotated    time.Time // Rotation.Now of the last rotation; zero before the first
+	created    time.Time // the store's clock at login, to the millisecond
+	rotated    time.Time // the store's clock at the last rotation; zero before the first
+	retries    int       // retries of the previous generation after grace, so far
 	device     string
 	ip         string
 	userAgent  string
@@ -52,10 +53,10 @@ var _ ginjwt.Store = (*Store)(nil)
 // Option configures a Store.
 type Option func(*Store)
 
-// WithClock sets the clock that idle expiry follows; default time.Now. The
-// refresh rules never read it: they use the times passed in the calls. In
-// tests, pass the clock given to ginjwt.Options.Now, so that sessions expire
-// when the test advances it. A nil clock means time.Now.
+// WithClock sets the store's clock, which every rule and idle expiry
+// follow; default time.Now. In tests, pass the clock given to
+// ginjwt.Options.Now, so that grace windows pass and sessions expire when
+// the test advances it. A nil clock means time.Now.
 func WithClock(now func() time.Time) Option {
 	return func(s *Store) {
 		if now != nil {
@@ -98,7 +99,7 @@ func (s *Store) CreateSession(ctx context.Context, subject string, ns ginjwt.New
 	expires := now.Add(min(ns.TTL, ns.MaxAge))
 	u.sessions[ns.ID] = &session{
 		generation: 1,
-		created:    toMillis(ns.Created),
+		created:    toMillis(now),
 		device:     ns.Device,
 		ip:         ns.Client.IP,
 		userAgent:  ns.Client.UserAgent,
@@ -140,7 +141,7 @@ func (s *Store) Rotate(ctx context.Context, subject, sessionID string, r ginjwt.
 	s.sweep(now)
 
 	// Like redisstore, count in whole milliseconds.
-	at := toMillis(r.Now)
+	at := toMillis(now)
 	grace := r.Grace.Truncate(time.Millisecond)
 	reuseAfter := r.ReuseAfter.Truncate(time.Millisecond)
 	ttl := r.TTL.Truncate(time.Millisecond)
@@ -167,12 +168,27 @@ func (s *Store) Rotate(ctx context.Context, subject, sessionID string, r ginjwt.
 		return ginjwt.RotateResult{Outcome: ginjwt.Rotated, Generation: se.generation}, nil
 	}
 
+	// A later generation: the store lost rotations the client saw. Move on
+	// to the one after it, as if they had happened.
+	if r.Generation > se.generation {
+		se.generation = r.Generation + 1
+		se.rotated = at
+		se.ip, se.userAgent = r.Client.IP, r.Client.UserAgent
+		se.expires = now.Add(min(ttl, left))
+		u.expires = later(u.expires, se.expires)
+		return ginjwt.RotateResult{Outcome: ginjwt.Healed, Generation: se.generation}, nil
+	}
+
 	// The previous generation: a rotated session only, since before the
 	// first rotation the previous generation, 0, was never issued.
 	if r.Generation == se.generation-1 && !se.rotated.IsZero() {
 		since := at.Sub(se.rotated)
 		if grace > 0 && since < grace {
 			return ginjwt.RotateResult{Outcome: ginjwt.Converged, Generation: se.generation}, nil
+		}
+		if se.retries < r.Retries {
+			se.retries++
+			return ginjwt.RotateResult{Outcome: ginjwt.Retried, Generation: se.generation}, nil
 		}
 		if since < reuseAfter {
 			return ginjwt.RotateResult{Outcome: ginjwt.Superseded, Generation: se.generation}, nil

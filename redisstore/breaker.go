@@ -85,9 +85,11 @@ func (b *breaker) record(probe bool, err error) {
 }
 
 // countsAsFailure reports whether err says Redis is unwell: any error but a
-// missing key and a caller that gave up.
+// missing key, a caller that gave up, and a write the primary took that
+// its replicas did not confirm (the primary answers; reads go on).
 func countsAsFailure(err error) bool {
-	return err != nil && !errors.Is(err, redis.Nil) && !errors.Is(err, context.Canceled)
+	return err != nil && !errors.Is(err, redis.Nil) && !errors.Is(err, context.Canceled) &&
+		!errors.Is(err, ErrNotReplicated)
 }
 
 // breakers holds one breaker for a single Redis, or one per range of 256

@@ -21,9 +21,13 @@ const (
 )
 
 // nearCachePing is how long a subscription may stay silent before it is
-// pinged; one that misses the reply is treated as lost. A lost subscription
-// is noticed within two of these at most, at once when its connection fails.
-const nearCachePing = 250 * time.Millisecond
+// pinged, and nearCachePong how long the reply may take before the
+// subscription is treated as lost. A silent subscription is noticed within
+// their sum; one whose connection fails, at once.
+const (
+	nearCachePing = 250 * time.Millisecond
+	nearCachePong = time.Second
+)
 
 // stateCheckInterval is how often the near-cache checks that Redis still
 // holds its state (see watchStateLoss).
@@ -256,7 +260,11 @@ func (nc *nearCache) start(client redis.UniversalClient, channel string) {
 func (nc *nearCache) listen(ctx context.Context, ps *redis.PubSub) (wasUp bool) {
 	pinged := false
 	for {
-		msg, err := ps.ReceiveTimeout(ctx, nearCachePing)
+		wait := nearCachePing
+		if pinged {
+			wait = nearCachePong
+		}
+		msg, err := ps.ReceiveTimeout(ctx, wait)
 		if err != nil {
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() && !pinged && ctx.Err() == nil {

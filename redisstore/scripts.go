@@ -9,13 +9,25 @@ import (
 
 // Every rule the store applies inside Redis is in this file. Each mutation is
 // one script, so it is atomic; all keys of a script share the subject's hash
-// tag (see keys.go). Times are unix milliseconds from the application's clock.
+// tag (see keys.go). Times are unix milliseconds of Redis' clock (TIME), so
+// that every application instance applies the same rules whatever its own
+// clock says; a test clock (WithClock) replaces it when given.
 
 // rotateOutcomes names ginjwt's RotateOutcome values in Lua, so that
 // rotateScript returns them by name and the store reads them back as they are.
 var rotateOutcomes = fmt.Sprintf(`
-local ROTATED, CONVERGED, SUPERSEDED, REUSED, REVOKED, EXPIRED = %d, %d, %d, %d, %d, %d
-`, ginjwt.Rotated, ginjwt.Converged, ginjwt.Superseded, ginjwt.Reused, ginjwt.Revoked, ginjwt.Expired)
+local ROTATED, CONVERGED, SUPERSEDED, REUSED, REVOKED, EXPIRED, RETRIED, HEALED = %d, %d, %d, %d, %d, %d, %d, %d
+`, ginjwt.Rotated, ginjwt.Converged, ginjwt.Superseded, ginjwt.Reused, ginjwt.Revoked, ginjwt.Expired, ginjwt.Retried, ginjwt.Healed)
+
+// clock is shared by the scripts that read the time: Redis' TIME in
+// milliseconds, or the test clock's value when the argument is not empty.
+const clock = `
+local function clock(override)
+  if override ~= '' then return tonumber(override) end
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+`
 
 // extendTTL is shared by the scripts that start or prolong a session: the
 // subject's version and index must outlive every session they serve.
@@ -28,10 +40,10 @@ end
 `
 
 // createScript: KEYS version, index, session; ARGV random version, session id,
-// now, ttl, device, client IP, user agent, session key prefix, channel,
-// subject tag. Returns the user version. When the version is missing (lost,
-// evicted), sessions left in the index are dead and are removed.
-var createScript = redis.NewScript(extendTTL + `
+// test clock (or ''), ttl, device, client IP, user agent, session key prefix,
+// channel, subject tag. Returns the user version. When the version is missing
+// (lost, evicted), sessions left in the index are dead and are removed.
+var createScript = redis.NewScript(clock + extendTTL + `
 local version = redis.call('GET', KEYS[1])
 if not version then
   version = ARGV[1]
@@ -42,8 +54,8 @@ if not version then
   redis.call('DEL', KEYS[2])
   redis.call('PUBLISH', ARGV[9], ARGV[10])
 end
-local now, ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
-local fields = {'g', 1, 'c', ARGV[3]}
+local now, ttl = clock(ARGV[3]), tonumber(ARGV[4])
+local fields = {'g', 1, 'c', now}
 for i, name in ipairs({'d', 'i', 'a'}) do
   if ARGV[4 + i] ~= '' then
     table.insert(fields, name)
@@ -59,18 +71,19 @@ extend(KEYS[2], ttl)
 return version
 `)
 
-// rotateScript: KEYS version, index, session; ARGV version, generation, now,
-// grace, reuse-after, ttl, max age, session id, client IP, user agent,
-// channel, subject tag. Returns {outcome, generation}. Every change of the
-// session is published.
-var rotateScript = redis.NewScript(extendTTL + rotateOutcomes + `
+// rotateScript: KEYS version, index, session; ARGV version, generation, test
+// clock (or ''), grace, reuse-after, ttl, max age, session id, client IP,
+// user agent, channel, subject tag, retries. Returns {outcome, generation}.
+// Every change of the session is published. Session field n counts the
+// retries of the previous generation after grace.
+var rotateScript = redis.NewScript(clock + extendTTL + rotateOutcomes + `
 local version = redis.call('GET', KEYS[1])
-local s = redis.call('HMGET', KEYS[3], 'g', 'r', 'c')
+local s = redis.call('HMGET', KEYS[3], 'g', 'r', 'c', 'n')
 if not version or version ~= ARGV[1] or not s[1] then
   return {REVOKED, 0}
 end
-local g, rotated, created = tonumber(s[1]), tonumber(s[2]) or 0, tonumber(s[3])
-local gen, now, ttl = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[6])
+local g, rotated, created, retried = tonumber(s[1]), tonumber(s[2]) or 0, tonumber(s[3]), tonumber(s[4]) or 0
+local gen, now, ttl = tonumber(ARGV[2]), clock(ARGV[3]), tonumber(ARGV[6])
 local left = created + tonumber(ARGV[7]) - now
 local function publish()
   redis.call('PUBLISH', ARGV[11], ARGV[12] .. ' ' .. ARGV[8])
@@ -81,10 +94,14 @@ if left <= 0 then
   publish()
   return {EXPIRED, 0}
 end
-if gen == g then
-  g = g + 1
+-- The current generation rotates; a later one, which only a store that
+-- lost rotations can see, moves the session on past it (heals).
+if gen >= g then
+  local outcome = ROTATED
+  if gen > g then outcome = HEALED end
+  g = gen + 1
   if ttl > left then ttl = left end
-  redis.call('HSET', KEYS[3], 'g', g, 'r', ARGV[3])
+  redis.call('HSET', KEYS[3], 'g', g, 'r', now)
   for i, name in ipairs({'i', 'a'}) do
     if ARGV[8 + i] ~= '' then
       redis.call('HSET', KEYS[3], name, ARGV[8 + i])
@@ -97,12 +114,16 @@ if gen == g then
   extend(KEYS[1], ttl)
   extend(KEYS[2], ttl)
   publish()
-  return {ROTATED, g}
+  return {outcome, g}
 end
-if gen == g - 1 then
+if gen == g - 1 and rotated > 0 then
   local since = now - rotated
   local grace = tonumber(ARGV[4])
   if grace > 0 and since < grace then return {CONVERGED, g} end
+  if retried < tonumber(ARGV[13]) then
+    redis.call('HSET', KEYS[3], 'n', retried + 1)
+    return {RETRIED, g}
+  end
   if since < tonumber(ARGV[5]) then return {SUPERSEDED, g} end
 end
 redis.call('DEL', KEYS[3])

@@ -39,6 +39,8 @@ type Store struct {
 
 	near *nearCache // see WithNearCache; nil when off
 
+	clock func() time.Time // a test clock for the scripts; nil: Redis' TIME (see WithClock)
+
 	acks       int           // replicas every write waits for; 0: none (see WithReplicaAcks)
 	ackTimeout time.Duration // how long a write waits for them
 	breakers   *breakers     // fail fast while Redis is down
@@ -78,6 +80,28 @@ func WithTimeout(d time.Duration) Option {
 		s.timeout = d
 		return nil
 	}
+}
+
+// WithClock makes the scripts take the time from now instead of Redis'
+// clock (TIME): for tests that move a fake clock, such as the one given to
+// ginjwt.Options.Now, through grace windows and maximum ages. Keys still
+// expire on Redis' clock. Never in production: every instance must read
+// one clock, Redis', or instances whose clocks disagree apply different
+// rules.
+func WithClock(now func() time.Time) Option {
+	return func(s *Store) error {
+		s.clock = now
+		return nil
+	}
+}
+
+// clockArg is the scripts' clock argument: the test clock in unix
+// milliseconds, or "" for Redis' TIME.
+func (s *Store) clockArg() string {
+	if s.clock == nil {
+		return ""
+	}
+	return strconv.FormatInt(s.clock().UnixMilli(), 10)
 }
 
 // New returns a Store on client. It does no I/O: an unreachable Redis shows
@@ -193,7 +217,7 @@ func (s *Store) CreateSession(ctx context.Context, subject string, ns ginjwt.New
 	k := s.keysFor(subject)
 	v, err := s.write(ctx, k, createScript,
 		[]string{k.version, k.index, k.session(ns.ID)},
-		randomVersion(), ns.ID, ns.Created.UnixMilli(), ttl.Milliseconds(), ns.Device,
+		randomVersion(), ns.ID, s.clockArg(), ttl.Milliseconds(), ns.Device,
 		ns.Client.IP, ns.Client.UserAgent, k.sessionPrefix, s.channel(), k.tag,
 	).Text()
 	if err != nil {
@@ -295,9 +319,9 @@ func (s *Store) Rotate(ctx context.Context, subject, sessionID string, r ginjwt.
 	k := s.keysFor(subject)
 	vals, err := s.write(ctx, k, rotateScript,
 		[]string{k.version, k.index, k.session(sessionID)},
-		r.UserVersion, r.Generation, r.Now.UnixMilli(), r.Grace.Milliseconds(),
+		r.UserVersion, r.Generation, s.clockArg(), r.Grace.Milliseconds(),
 		r.ReuseAfter.Milliseconds(), r.TTL.Milliseconds(), r.MaxAge.Milliseconds(), sessionID,
-		r.Client.IP, r.Client.UserAgent, s.channel(), k.tag,
+		r.Client.IP, r.Client.UserAgent, s.channel(), k.tag, r.Retries,
 	).Int64Slice()
 	s.forget(subject, sessionID)
 	if err != nil {
@@ -307,7 +331,7 @@ func (s *Store) Rotate(ctx context.Context, subject, sessionID string, r ginjwt.
 		return ginjwt.RotateResult{}, fmt.Errorf("redisstore: rotate: unexpected reply of %d values", len(vals))
 	}
 	outcome := ginjwt.RotateOutcome(vals[0])
-	if outcome < ginjwt.Rotated || outcome > ginjwt.Expired {
+	if outcome < ginjwt.Rotated || outcome > ginjwt.Healed {
 		return ginjwt.RotateResult{}, fmt.Errorf("redisstore: rotate: unknown outcome %d", vals[0])
 	}
 	return ginjwt.RotateResult{Outcome: outcome, Generation: vals[1]}, nil

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -27,20 +28,50 @@ import (
 
 func init() { gin.SetMode(gin.ReleaseMode) }
 
-// env is one store on one backend, with a raw client to look at its keys.
+// env is one store on one backend, with a raw client to look at its keys,
+// and the test clock its scripts read.
 type env struct {
 	b      redistest.Backend
 	store  *redisstore.Store
 	client redis.UniversalClient
 	prefix string
+	clock  *testClock
 }
 
-// newEnv returns a store on b under a prefix unique to t.
+// testClock is a settable clock.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) set(t time.Time) {
+	c.mu.Lock()
+	c.now = t
+	c.mu.Unlock()
+}
+
+// newEnv returns a store on b under a prefix unique to t, whose scripts read
+// the env's clock, set to base.
 func newEnv(t *testing.T, b redistest.Backend) *env {
+	clock := &testClock{now: base}
+	e := newEnvWith(t, b, clock.Now)
+	e.clock = clock
+	return e
+}
+
+// newEnvWith returns a store on b under a prefix unique to t, whose scripts
+// read now.
+func newEnvWith(t *testing.T, b redistest.Backend, now func() time.Time) *env {
 	t.Helper()
 	client := b.Client(t)
 	prefix := redistest.Prefix(t, b)
-	store, err := redisstore.New(client, redisstore.WithPrefix(prefix), redisstore.WithTimeout(5*time.Second))
+	store, err := redisstore.New(client, redisstore.WithPrefix(prefix), redisstore.WithTimeout(5*time.Second), redisstore.WithClock(now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +89,7 @@ func forEachBackend(t *testing.T, f func(t *testing.T, b redistest.Backend)) {
 // TestConformance runs the shared Store suite.
 func TestConformance(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b redistest.Backend) {
-		storetest.Run(t, func(t *testing.T) ginjwt.Store { return newEnv(t, b).store })
+		storetest.Run(t, func(t *testing.T, now func() time.Time) ginjwt.Store { return newEnvWith(t, b, now).store })
 	})
 }
 
@@ -76,8 +107,12 @@ func newID() string {
 	return fmt.Sprintf("sess%018d", idSeq.Add(1))
 }
 
+// create logs a session in at base on the env's clock.
 func (e *env) create(t *testing.T, subject string, ns ginjwt.NewSession) int64 {
 	t.Helper()
+	if e.clock != nil {
+		e.clock.set(base)
+	}
 	v, err := e.store.CreateSession(t.Context(), subject, ns)
 	if err != nil {
 		t.Fatalf("CreateSession(%q): %v", subject, err)
@@ -88,13 +123,14 @@ func (e *env) create(t *testing.T, subject string, ns ginjwt.NewSession) int64 {
 func (e *env) login(t *testing.T, subject string) (id string, version int64) {
 	t.Helper()
 	id = newID()
-	return id, e.create(t, subject, ginjwt.NewSession{ID: id, Device: "Pixel 8", Created: base, TTL: ttl, MaxAge: maxAge})
+	return id, e.create(t, subject, ginjwt.NewSession{ID: id, Device: "Pixel 8", TTL: ttl, MaxAge: maxAge})
 }
 
 func (e *env) rotate(t *testing.T, subject, id string, version, gen int64, at time.Time) ginjwt.RotateResult {
 	t.Helper()
+	e.clock.set(at)
 	res, err := e.store.Rotate(t.Context(), subject, id, ginjwt.Rotation{
-		UserVersion: version, Generation: gen, Now: at,
+		UserVersion: version, Generation: gen,
 		Grace: 5 * time.Second, ReuseAfter: 10 * time.Second, TTL: ttl, MaxAge: maxAge,
 	})
 	if err != nil {
@@ -338,15 +374,16 @@ func TestKeysExpire(t *testing.T) {
 
 		// A session is never kept past its max age.
 		capped := newID()
-		e.create(t, "bob", ginjwt.NewSession{ID: capped, Created: base, TTL: ttl, MaxAge: 10 * time.Minute})
+		e.create(t, "bob", ginjwt.NewSession{ID: capped, TTL: ttl, MaxAge: 10 * time.Minute})
 		e.allHaveTTL(t, "after a create capped by max age")
 		sessionKey, versionKey := e.keyOfSession(t, "bob", capped)
 		if d := e.pttl(t, sessionKey); d <= 0 || d > 10*time.Minute {
 			t.Fatalf("session created with MaxAge 10m < TTL 1h has PTTL %v", d)
 		}
 		bobV := e.versionOf(t, versionKey)
+		e.clock.set(base.Add(8 * time.Minute))
 		res, err := e.store.Rotate(ctx, "bob", capped, ginjwt.Rotation{
-			UserVersion: bobV, Generation: 1, Now: base.Add(8 * time.Minute),
+			UserVersion: bobV, Generation: 1,
 			Grace: time.Second, ReuseAfter: time.Second, TTL: ttl, MaxAge: 10 * time.Minute,
 		})
 		if err != nil || res.Outcome != ginjwt.Rotated {
@@ -380,7 +417,7 @@ func TestKeysExpire(t *testing.T) {
 func (e *env) keysOf(t *testing.T, subject string) []string {
 	t.Helper()
 	probe := newID()
-	e.create(t, subject, ginjwt.NewSession{ID: probe, Created: base, TTL: time.Minute, MaxAge: time.Minute})
+	e.create(t, subject, ginjwt.NewSession{ID: probe, TTL: time.Minute, MaxAge: time.Minute})
 	sessionKey, _ := e.keyOfSession(t, subject, probe)
 	if err := e.store.DeleteSession(t.Context(), subject, probe); err != nil {
 		t.Fatal(err)
@@ -679,11 +716,11 @@ func TestUnreachable(t *testing.T) {
 					return err
 				}},
 				{"CreateSession", func() error {
-					_, err := s.CreateSession(ctx, "alice", ginjwt.NewSession{ID: id, Created: base, TTL: ttl, MaxAge: maxAge})
+					_, err := s.CreateSession(ctx, "alice", ginjwt.NewSession{ID: id, TTL: ttl, MaxAge: maxAge})
 					return err
 				}},
 				{"Rotate", func() error {
-					_, err := s.Rotate(ctx, "alice", id, ginjwt.Rotation{UserVersion: 7, Generation: 1, Now: base, TTL: ttl, MaxAge: maxAge})
+					_, err := s.Rotate(ctx, "alice", id, ginjwt.Rotation{UserVersion: 7, Generation: 1, TTL: ttl, MaxAge: maxAge})
 					return err
 				}},
 				{"DeleteSession", func() error { return s.DeleteSession(ctx, "alice", id) }},
@@ -722,9 +759,9 @@ func TestConformanceWithReplicaAcks(t *testing.T) {
 			continue
 		}
 		t.Run(b.Name, func(t *testing.T) {
-			storetest.Run(t, func(t *testing.T) ginjwt.Store {
+			storetest.Run(t, func(t *testing.T, now func() time.Time) ginjwt.Store {
 				s, err := redisstore.New(b.Client(t), redisstore.WithPrefix(redistest.Prefix(t, b)),
-					redisstore.WithReplicaAcks(1, 500*time.Millisecond))
+					redisstore.WithReplicaAcks(1, 500*time.Millisecond), redisstore.WithClock(now))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -749,7 +786,7 @@ func TestReplicaAcksRefusedWithoutReplica(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ns := ginjwt.NewSession{ID: newID(), Created: time.Now(), TTL: time.Hour, MaxAge: 24 * time.Hour}
+	ns := ginjwt.NewSession{ID: newID(), TTL: time.Hour, MaxAge: 24 * time.Hour}
 	if _, err := s.CreateSession(t.Context(), "alice", ns); err != nil {
 		t.Fatalf("with the replica up: %v", err)
 	}

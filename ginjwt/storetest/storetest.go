@@ -2,17 +2,20 @@
 // implementation runs it from its own tests:
 //
 //	func TestConformance(t *testing.T) {
-//		storetest.Run(t, func(t *testing.T) ginjwt.Store { return newEmptyStore(t) })
+//		storetest.Run(t, func(t *testing.T, now func() time.Time) ginjwt.Store {
+//			return newEmptyStore(t, now)
+//		})
 //	}
 //
 // The suite checks each clause of the contract documented on ginjwt.Store and
 // ginjwt.RotateOutcome: versions, generations, every rotation outcome, delete,
 // revoke-user, subjects made of awkward bytes, and concurrent logins and
-// refreshes. Times are passed to the store through NewSession.Created and
-// Rotation.Now, relative to a fixed base time years from the real one, so the
-// suite never sleeps and a store that reads its own clock for the refresh
-// rules fails it. Session ids are 22 random base64url characters, the shape
-// ginjwt uses.
+// refreshes. The suite owns the store's clock: the store must take every
+// time its rules use (creation, rotation, grace, retries, maximum age) from
+// now, which the suite sets to a base time years from the real one and moves
+// as it goes, so it never sleeps. Idle expiry (the TTL) may follow the
+// store's own clock, as Redis key expiry does. Session ids are 22 random
+// base64url characters, the shape ginjwt uses.
 package storetest
 
 import (
@@ -44,15 +47,39 @@ const (
 // concurrency is how many goroutines race in the concurrency tests.
 const concurrency = 50
 
+// retries is the suite's Rotation.Retries unless a test says otherwise.
+const retries = 3
+
+// NewStore returns a Store with no state, independent of the stores it
+// returned before (for a Redis store, one with a fresh key prefix), whose
+// rules take the time from now. It may register cleanups on t.
+type NewStore func(t *testing.T, now func() time.Time) ginjwt.Store
+
+// clock is the suite's clock, which the store under test reads.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) set(t time.Time) {
+	c.mu.Lock()
+	c.now = t
+	c.mu.Unlock()
+}
+
 // Run runs the conformance suite as subtests of t. newStore is called once
-// per subtest, sometimes more, with that subtest's t; each call must return a
-// Store with no state, independent of the stores returned before (for a
-// Redis store, one with a fresh key prefix), and may register cleanups on t.
-// The stores must tolerate concurrent use.
-func Run(t *testing.T, newStore func(t *testing.T) ginjwt.Store) {
+// per subtest, sometimes more, with that subtest's t. The stores must
+// tolerate concurrent use.
+func Run(t *testing.T, newStore NewStore) {
 	tests := []struct {
 		name string
-		run  func(t *testing.T, newStore func(t *testing.T) ginjwt.Store)
+		run  func(t *testing.T, newStore NewStore)
 	}{
 		{"CreateSession/generation 1 and a nonzero version", testCreateFirstSession},
 		{"CreateSession/sessions of one subject share the version", testCreateSharesVersion},
@@ -64,7 +91,9 @@ func Run(t *testing.T, newStore func(t *testing.T) ginjwt.Store) {
 		{"Rotate/previous generation after grace is superseded", testRotateSuperseded},
 		{"Rotate/previous generation after reuse window is reuse", testRotateReusedLate},
 		{"Rotate/older generation is reuse", testRotateReusedOlder},
-		{"Rotate/generation never issued is reuse", testRotateReusedFuture},
+		{"Rotate/generation ahead of the store heals", testRotateHealed},
+		{"Rotate/previous generation after grace is retried within the bound", testRotateRetried},
+		{"Rotate/a thief and the client taking turns end the session", testRotateThief},
 		{"Rotate/wrong user version is revoked", testRotateWrongVersion},
 		{"Rotate/missing session is revoked", testRotateMissing},
 		{"Rotate/session past max age expires", testRotateExpired},
@@ -107,19 +136,21 @@ var AwkwardSubjects = []string{
 	" ",
 }
 
-// fixture is one store and the helpers the tests use on it.
+// fixture is one store, its clock and the helpers the tests use on it.
 type fixture struct {
-	t *testing.T
-	s ginjwt.Store
+	t     *testing.T
+	s     ginjwt.Store
+	clock *clock
 }
 
-func newFixture(t *testing.T, newStore func(t *testing.T) ginjwt.Store) *fixture {
+func newFixture(t *testing.T, newStore NewStore) *fixture {
 	t.Helper()
-	s := newStore(t)
+	c := &clock{now: base}
+	s := newStore(t, c.Now)
 	if s == nil {
 		t.Fatal("newStore returned nil")
 	}
-	return &fixture{t: t, s: s}
+	return &fixture{t: t, s: s, clock: c}
 }
 
 // sessionID returns a fresh session id as ginjwt makes them.
@@ -139,7 +170,8 @@ type session struct {
 // create logs subject in at time at with the suite's policy.
 func (f *fixture) create(subject string, at time.Time) *session {
 	f.t.Helper()
-	return f.createWith(subject, ginjwt.NewSession{ID: sessionID(), Device: "test device", Created: at, TTL: ttl, MaxAge: maxAge})
+	f.clock.set(at)
+	return f.createWith(subject, ginjwt.NewSession{ID: sessionID(), Device: "test device", TTL: ttl, MaxAge: maxAge})
 }
 
 func (f *fixture) createWith(subject string, ns ginjwt.NewSession) *session {
@@ -191,40 +223,69 @@ func (f *fixture) dead(what string, s *session) {
 	}
 }
 
+// passes reports whether tokens carrying s's version and generation pass.
+func (f *fixture) passes(s *session) bool {
+	st, found := f.state(s)
+	return found && st.UserVersion == s.version && st.Generation == s.generation
+}
+
 // policy is the rotation policy of one call.
 type policy struct {
 	grace, reuseAfter, ttl, maxAge time.Duration
+	retries                        int
 }
 
-var defaultPolicy = policy{grace: grace, reuseAfter: reuseAfter, ttl: ttl, maxAge: maxAge}
+var (
+	defaultPolicy = policy{grace: grace, retries: retries, reuseAfter: reuseAfter, ttl: ttl, maxAge: maxAge}
+	noRetries     = policy{grace: grace, reuseAfter: reuseAfter, ttl: ttl, maxAge: maxAge}
+)
+
+// rotation is a refresh with a session's tokens at a time of the suite's
+// clock.
+type rotation struct {
+	ginjwt.Rotation
+	at time.Time
+}
 
 // rotation is a refresh with s's tokens at time at.
-func (p policy) rotation(s *session, at time.Time) ginjwt.Rotation {
-	return ginjwt.Rotation{
-		UserVersion: s.version, Generation: s.generation, Now: at,
-		Grace: p.grace, ReuseAfter: p.reuseAfter, TTL: p.ttl, MaxAge: p.maxAge,
-	}
+func (p policy) rotation(s *session, at time.Time) rotation {
+	return rotation{ginjwt.Rotation{
+		UserVersion: s.version, Generation: s.generation,
+		Grace: p.grace, Retries: p.retries, ReuseAfter: p.reuseAfter, TTL: p.ttl, MaxAge: p.maxAge,
+	}, at}
 }
 
-// rotate calls Rotate and fails the test on an error.
-func (f *fixture) rotate(s *session, r ginjwt.Rotation) ginjwt.RotateResult {
+// rotate sets the clock to r's time, calls Rotate and fails the test on an
+// error.
+func (f *fixture) rotate(s *session, r rotation) ginjwt.RotateResult {
 	f.t.Helper()
-	res, err := f.s.Rotate(f.t.Context(), s.subject, s.id, r)
+	f.clock.set(r.at)
+	res, err := f.s.Rotate(f.t.Context(), s.subject, s.id, r.Rotation)
 	if err != nil {
 		f.t.Fatalf("Rotate(%q, %s, %+v): %v", s.subject, s.id, r, err)
 	}
 	return res
 }
 
-// expect fails the test unless res has the outcome and, for Rotated and
-// Converged, the generation.
+// expect fails the test unless res has the outcome and, unless generation
+// is 0, the generation.
 func (f *fixture) expect(what string, res ginjwt.RotateResult, outcome ginjwt.RotateOutcome, generation int64) {
 	f.t.Helper()
 	if res.Outcome != outcome {
 		f.t.Fatalf("%s: outcome %s (generation %d), want %s", what, name(res.Outcome), res.Generation, name(outcome))
 	}
-	if (outcome == ginjwt.Rotated || outcome == ginjwt.Converged) && res.Generation != generation {
+	if generation != 0 && res.Generation != generation {
 		f.t.Fatalf("%s: %s with generation %d, want %d", what, name(outcome), res.Generation, generation)
+	}
+}
+
+// expectEnded fails the test unless res says the session ended by its age:
+// Expired, or Revoked from a store whose idle expiry, which never outlasts
+// MaxAge, follows the same clock and has dropped the session already.
+func (f *fixture) expectEnded(what string, res ginjwt.RotateResult) {
+	f.t.Helper()
+	if res.Outcome != ginjwt.Expired && res.Outcome != ginjwt.Revoked {
+		f.t.Fatalf("%s: outcome %s, want expired (or revoked, the session already dropped)", what, name(res.Outcome))
 	}
 }
 
@@ -251,25 +312,9 @@ func withVersion(s *session, version int64) *session {
 	return &c
 }
 
-func name(o ginjwt.RotateOutcome) string {
-	switch o {
-	case ginjwt.Rotated:
-		return "Rotated"
-	case ginjwt.Converged:
-		return "Converged"
-	case ginjwt.Superseded:
-		return "Superseded"
-	case ginjwt.Reused:
-		return "Reused"
-	case ginjwt.Revoked:
-		return "Revoked"
-	case ginjwt.Expired:
-		return "Expired"
-	}
-	return fmt.Sprintf("RotateOutcome(%d)", int(o))
-}
+func name(o ginjwt.RotateOutcome) string { return o.String() }
 
-func testCreateFirstSession(t *testing.T, newStore func(t *testing.T) ginjwt.Store) {
+func testCreateFirstSession(t *testing.T, newStore NewStore) {
 	f := newFixture(t, newStore)
 	s := f.create("alice", base)
 	if s.version == 1 {
@@ -278,7 +323,7 @@ func testCreateFirstSession(t *testing.T, newStore func(t *testing.T) ginjwt.Sto
 	f.alive("new session", s)
 }
 
-func testCreateSharesVersion(t *testing.T, newStore func(t *testing.T) ginjwt.Store) {
+func testCreateSharesVersion(t *testing.T, newStore NewStore) {
 	f := newFixture(t, newStore)
 	phone := f.create("alice", base)
 	laptop := f.create("alice", base.Add(time.Minute))
@@ -295,7 +340,7 @@ func testCreateSharesVersion(t *testing.T, newStore func(t *testing.T) ginjwt.St
 	f.alive("tablet", tablet)
 }
 
-func testCreateVersionsDiffer(t *testing.T, newStore func(t *testing.T) ginjwt.Store) {
+func testCreateVersionsDiffer(t *testing.T, newStore NewStore) {
 	f := newFixture(t, newStore)
 	seen := map[int64]string{}
 	for i := range 16 {
@@ -314,7 +359,7 @@ func testCreateVersionsDiffer(t *testing.T, newStore func(t *testing.T) ginjwt.S
 // testCreateVersionRandom creates the same subject in fresh stores, as after
 // a loss of all state: the versions must differ, or tokens issued before the
 // loss would match again.
-func testCreateVersionRandom(t *testing.T, newStore func(t *testing.T) ginjwt.Store) {
+func testCreateVersionRandom(t *testing.T, newStore NewStore) {
 	var versions []int64
 	for i := range 8 {
 		f := newFixture(t, newStore)
@@ -331,7 +376,7 @@ func testCreateVersionRandom(t *testing.T, newStore func(t *testing.T) ginjwt.St
 	}
 }
 
-func testStateUnknown(t *testing.T, newStore func(t *testing.T) ginjwt.Store) {
+func testStateUnknown(t *testing.T, newStore NewStore) {
 	f := newFixture(t, newStore)
 	known := f.create("alice", base)
 	for _, tc := range []struct {
@@ -350,7 +395,7 @@ func testStateUnknown(t *testing.T, newStore func(t *testing.T) ginjwt.Store) {
 	f.alive("known session", known)
 }
 
-func testRotateCurrent(t *testing.T, newStore func(t *testing.T) ginjwt.Store) {
+func testRotateCurrent(t *testing.T, newStore NewStore) {
 	f := newFixture(t, newStore)
 	s := f.create("alice", base)
 	other := f.create("alice", base)
@@ -363,7 +408,7 @@ func testRotateCurrent(t *testing.T, newStore func(t *testing.T) ginjwt.Store) {
 	f.alive("other session of the subject", other)
 }
 
-func testRotateConverged(t *testing.T, newStore func(t *testing.T) ginjwt.Store) {
+func testRotateConverged(t *testing.T, newStore NewStore) {
 	f := newFixture(t, newStore)
 	s := f.create("alice", base)
 	old := stale(s, 1)
@@ -378,14 +423,14 @@ func testRotateConverged(t *testing.T, newStore func(t *testing.T) ginjwt.Store)
 	f.alive("current generation after the convergence", s)
 }
 
-func testRotateSuperseded(t *testing.T, newStore func(t *testing.T) ginjwt.Store) {
+func testRotateSuperseded(t *testing.T, newStore NewStore) {
 	f := newFixture(t, newStore)
 	s := f.create("alice", base)
 	old := stale(s, 1)
 	at := base.Add(time.Minute)
 	f.refresh(s, at)
 	for _, d := range []time.Duration{grace + time.Millisecond, grace + time.Second, reuseAfter - time.Millisecond} {
-		res := f.rotate(old, defaultPolicy.rotation(old, at.Add(d)))
+		res := f.rotate(old, noRetries.rotation(old, at.Add(d)))
 		f.expect(fmt.Sprintf("previous generation %v after the rotation", d), res, ginjwt.Superseded, 0)
 		f.alive("after a superseded refresh", s)
 	}
@@ -399,7 +444,7 @@ func testRotateSuperseded(t *testing.T, newStore func(t *testing.T) ginjwt.Store
 	f.refresh(s, at2.Add(time.Second))
 }
 
-func testRotateReusedLate(t *testing.T, newStore func(t *testing.T) ginjwt.Store) {
+func testRotateReusedLate(t *testing.T, newStore NewStore) {
 	for _, d := range []time.Duration{reuseAfter + time.Millisecond, reuseAfter + time.Second, ttl / 2} {
 		t.Run(d.String(), func(t *testing.T) {
 			f := newFixture(t, newStore)
@@ -409,10 +454,10 @@ func testRotateReusedLate(t *testing.T, newStore func(t *testing.T) ginjwt.Store
 			old := stale(s, 1)
 			at := base.Add(time.Minute)
 			f.refresh(s, at)
-			res := f.rotate(old, defaultPolicy.rotation(old, at.Add(d)))
+			res := f.rotate(old, noRetries.rotation(old, at.Add(d)))
 			f.expect("previous generation after the reuse window", res, ginjwt.Reused, 0)
 			f.gone("session after reuse", s)
-			f.expect("current generation after reuse", f.rotate(s, defaultPolicy.rotation(s, at.Add(d+time.Second))), ginjwt.Revoked, 0)
+			f.expect("current generation after reuse", f.rotate(s, noRetries.rotation(s, at.Add(d+time.Second))), ginjwt.Revoked, 0)
 			f.alive("other session of the subject", other)
 			f.alive("other subject", bob)
 		})
@@ -428,7 +473,7 @@ func testRotateReusedLate(t *testing.T, newStore func(t *testing.T) ginjwt.Store
 	})
 }
 
-func testRotateReusedOlder(t *testing.T, newStore func(t *testing.T) ginjwt.Store) {
+func testRotateReusedOlder(t *testing.T, newStore NewStore) {
 	for _, gen := range []int64{1, 2, 0, -1} {
 		t.Run(fmt.Sprintf("generation %d", gen), func(t *testing.T) {
 			f := newFixture(t, newStore)
@@ -456,17 +501,112 @@ func testRotateReusedOlder(t *testing.T, newStore func(t *testing.T) ginjwt.Stor
 	})
 }
 
-func testRotateReusedFuture(t *testing.T, newStore func(t *testing.T) ginjwt.Store) {
-	f := newFixture(t, newStore)
-	s := f.create("alice", base)
-	f.refresh(s, base.Add(time.Second))
-	ahead := stale(s, s.generation+1)
-	res := f.rotate(ahead, defaultPolicy.rotation(ahead, base.Add(2*time.Second)))
-	f.expect("generation ahead of the session", res, ginjwt.Reused, 0)
-	f.gone("session after reuse", s)
+func testRotateHealed(t *testing.T, newStore NewStore) {
+	for _, ahead := range []int64{1, 3} {
+		t.Run(fmt.Sprintf("%d ahead", ahead), func(t *testing.T) {
+			f := newFixture(t, newStore)
+			s := f.create("alice", base)
+			other := f.create("alice", base)
+			f.refresh(s, base.Add(time.Second)) // generation 2
+			// The client holds a later generation the store lost.
+			client := stale(s, s.generation+ahead)
+			res := f.rotate(client, defaultPolicy.rotation(client, base.Add(time.Minute)))
+			f.expect("generation ahead of the session", res, ginjwt.Healed, client.generation+1)
+			client.generation = res.Generation
+			f.alive("healed session", client)
+			if f.passes(s) {
+				t.Fatal("the tokens of the generation the store had still pass")
+			}
+			// The healed session rotates on, and the token that healed it
+			// converges like any replaced token.
+			healer := stale(client, client.generation-1)
+			f.expect("the healing token again, within grace", f.rotate(healer, defaultPolicy.rotation(healer, base.Add(time.Minute+time.Second))),
+				ginjwt.Converged, client.generation)
+			f.refresh(client, base.Add(2*time.Minute))
+			f.expect("the generation before the loss, later", f.rotate(s, defaultPolicy.rotation(s, base.Add(3*time.Minute))), ginjwt.Reused, 0)
+			f.alive("other session of the subject", other)
+		})
+	}
 }
 
-func testRotateWrongVersion(t *testing.T, newStore func(t *testing.T) ginjwt.Store) {
+func testRotateRetried(t *testing.T, newStore NewStore) {
+	f := newFixture(t, newStore)
+	s := f.create("alice", base)
+	other := f.create("alice", base)
+	at := base.Add(time.Minute)
+	// Each lost response: the client rotated, never heard back, and retries
+	// with the replaced token long after grace.
+	for i := range retries {
+		old := stale(s, s.generation)
+		f.refresh(s, at)
+		at = at.Add(10 * time.Minute)
+		res := f.rotate(old, defaultPolicy.rotation(old, at))
+		f.expect(fmt.Sprintf("retry %d after grace", i+1), res, ginjwt.Retried, s.generation)
+		f.alive("session after a retry", s)
+		at = at.Add(time.Minute)
+	}
+	old := stale(s, s.generation)
+	f.refresh(s, at)
+	res := f.rotate(old, defaultPolicy.rotation(old, at.Add(10*time.Minute)))
+	f.expect("a retry past the bound", res, ginjwt.Reused, 0)
+	f.gone("session after the retries ran out", s)
+	f.alive("other session of the subject", other)
+
+	t.Run("within grace costs no retry", func(t *testing.T) {
+		f := newFixture(t, newStore)
+		s := f.create("alice", base)
+		p := policy{grace: grace, retries: 1, reuseAfter: grace, ttl: ttl, maxAge: maxAge}
+		for i := range 5 {
+			old := stale(s, s.generation)
+			at := base.Add(time.Duration(i+1) * time.Minute)
+			f.clock.set(at)
+			res := f.rotate(s, p.rotation(s, at))
+			f.expect("refresh", res, ginjwt.Rotated, s.generation+1)
+			s.generation = res.Generation
+			f.expect("concurrent duplicate within grace", f.rotate(old, p.rotation(old, at.Add(time.Second))), ginjwt.Converged, s.generation)
+		}
+		old := stale(s, s.generation-1)
+		f.expect("the one retry", f.rotate(old, p.rotation(old, base.Add(time.Hour))), ginjwt.Retried, s.generation)
+		f.expect("a second retry", f.rotate(old, p.rotation(old, base.Add(time.Hour+time.Minute))), ginjwt.Reused, 0)
+	})
+}
+
+func testRotateThief(t *testing.T, newStore NewStore) {
+	f := newFixture(t, newStore)
+	honest := f.create("alice", base)
+	thief := stale(honest, honest.generation) // a copy of the refresh token
+	at := base.Add(time.Minute)
+	f.refresh(honest, at)
+	for turn := 1; turn <= 2*retries+2; turn++ {
+		at = at.Add(10 * time.Minute)
+		res := f.rotate(thief, defaultPolicy.rotation(thief, at))
+		switch res.Outcome {
+		case ginjwt.Retried:
+			thief.generation = res.Generation
+		case ginjwt.Reused:
+			f.gone("session once the thief is caught", honest)
+			if turn > retries+1 {
+				t.Fatalf("the thief got %d turns, the bound is %d", turn-1, retries)
+			}
+			return
+		default:
+			t.Fatalf("thief's turn %d: %s", turn, name(res.Outcome))
+		}
+		at = at.Add(10 * time.Minute)
+		res = f.rotate(honest, defaultPolicy.rotation(honest, at))
+		switch res.Outcome {
+		case ginjwt.Rotated:
+			honest.generation = res.Generation
+		case ginjwt.Reused, ginjwt.Revoked:
+			return // caught on the honest side: the session is over either way
+		default:
+			t.Fatalf("honest turn %d: %s", turn, name(res.Outcome))
+		}
+	}
+	t.Fatal("a thief and the client took turns without end")
+}
+
+func testRotateWrongVersion(t *testing.T, newStore NewStore) {
 	f := newFixture(t, newStore)
 	s := f.create("alice", base)
 	bob := f.create("bob", base)
@@ -484,7 +624,7 @@ func testRotateWrongVersion(t *testing.T, newStore func(t *testing.T) ginjwt.Sto
 	f.alive("bob", bob)
 }
 
-func testRotateMissing(t *testing.T, newStore func(t *testing.T) ginjwt.Store) {
+func testRotateMissing(t *testing.T, newStore NewStore) {
 	f := newFixture(t, newStore)
 	s := f.create("alice", base)
 	deleted := f.create("alice", base)
@@ -507,11 +647,12 @@ func testRotateMissing(t *testing.T, newStore func(t *testing.T) ginjwt.Store) {
 	f.gone("unknown session after the attempt", &session{subject: "nobody", id: sessionID()})
 }
 
-func testRotateExpired(t *testing.T, newStore func(t *testing.T) ginjwt.Store) {
+func testRotateExpired(t *testing.T, newStore NewStore) {
 	f := newFixture(t, newStore)
 	p := policy{grace: grace, reuseAfter: reuseAfter, ttl: time.Hour, maxAge: 2 * time.Hour}
 	login := func() *session {
-		return f.createWith("alice", ginjwt.NewSession{ID: sessionID(), Created: base, TTL: p.ttl, MaxAge: p.maxAge})
+		f.clock.set(base)
+		return f.createWith("alice", ginjwt.NewSession{ID: sessionID(), TTL: p.ttl, MaxAge: p.maxAge})
 	}
 	s, other := login(), login()
 	for _, m := range []time.Duration{50, 100, 119} { // minutes after login
@@ -520,18 +661,17 @@ func testRotateExpired(t *testing.T, newStore func(t *testing.T) ginjwt.Store) {
 		s.generation = res.Generation
 	}
 	res := f.rotate(s, p.rotation(s, base.Add(p.maxAge+time.Millisecond)))
-	f.expect("rotation past max age", res, ginjwt.Expired, 0)
+	f.expectEnded("rotation past max age", res)
 	f.gone("session past max age", s)
 	f.expect("rotation after expiry", f.rotate(s, p.rotation(s, base.Add(p.maxAge+time.Second))), ginjwt.Revoked, 0)
-	f.alive("other session, not rotated", other)
 
 	// Max age counts from the login, not from the last rotation.
 	res = f.rotate(other, p.rotation(other, base.Add(p.maxAge+time.Minute)))
-	f.expect("first rotation past max age", res, ginjwt.Expired, 0)
+	f.expectEnded("first rotation past max age", res)
 	f.gone("other session past max age", other)
 }
 
-func testRotateOrder(t *testing.T, newStore func(t *testing.T) ginjwt.Store) {
+func testRotateOrder(t *testing.T, newStore NewStore) {
 	f := newFixture(t, newStore)
 	late := base.Add(maxAge + time.Minute)
 
@@ -548,23 +688,27 @@ func testRotateOrder(t *testing.T, newStore func(t *testing.T) ginjwt.Store) {
 	s = f.create("alice", base)
 	f.refresh(s, base.Add(time.Minute))
 	old := stale(s, 1)
-	f.expect("previous generation past max age", f.rotate(old, defaultPolicy.rotation(old, late)), ginjwt.Expired, 0)
+	f.expectEnded("previous generation past max age", f.rotate(old, defaultPolicy.rotation(old, late)))
 	f.gone("session past max age", s)
 
 	// Past max age, even within grace of a rotation, it is Expired.
 	s = f.create("alice", base)
+	for at := base.Add(50 * time.Minute); at.Before(base.Add(maxAge - time.Second)); at = at.Add(50 * time.Minute) {
+		f.refresh(s, at) // within the idle lifetime
+	}
 	f.refresh(s, base.Add(maxAge-time.Second))
-	old = stale(s, 1)
-	f.expect("previous generation within grace past max age", f.rotate(old, defaultPolicy.rotation(old, base.Add(maxAge+time.Second))), ginjwt.Expired, 0)
+	old = stale(s, s.generation-1)
+	f.expectEnded("previous generation within grace past max age", f.rotate(old, defaultPolicy.rotation(old, base.Add(maxAge+time.Second))))
 	f.gone("session past max age", s)
 }
 
-func testDeleteSession(t *testing.T, newStore func(t *testing.T) ginjwt.Store) {
+func testDeleteSession(t *testing.T, newStore NewStore) {
 	f := newFixture(t, newStore)
 	ctx := t.Context()
 	phone, laptop := f.create("alice", base), f.create("alice", base)
 	bob := f.create("bob", base)
-	carol := f.createWith("carol", ginjwt.NewSession{ID: phone.id, Created: base, TTL: ttl, MaxAge: maxAge})
+	f.clock.set(base)
+	carol := f.createWith("carol", ginjwt.NewSession{ID: phone.id, TTL: ttl, MaxAge: maxAge})
 	f.refresh(laptop, base.Add(time.Second))
 
 	if err := f.s.DeleteSession(ctx, "alice", phone.id); err != nil {
@@ -595,7 +739,7 @@ func testDeleteSession(t *testing.T, newStore func(t *testing.T) ginjwt.Store) {
 	}
 }
 
-func testRevokeUser(t *testing.T, newStore func(t *testing.T) ginjwt.Store) {
+func testRevokeUser(t *testing.T, newStore NewStore) {
 	f := newFixture(t, newStore)
 	ctx := t.Context()
 	phone, laptop := f.create("alice", base), f.create("alice", base)
@@ -638,7 +782,7 @@ func testRevokeUser(t *testing.T, newStore func(t *testing.T) ginjwt.Store) {
 	f.alive("other subject at the end", bob)
 }
 
-func testRevokeUnknown(t *testing.T, newStore func(t *testing.T) ginjwt.Store) {
+func testRevokeUnknown(t *testing.T, newStore NewStore) {
 	f := newFixture(t, newStore)
 	bob := f.create("bob", base)
 	if err := f.s.RevokeUser(t.Context(), "nobody"); err != nil {
@@ -655,13 +799,14 @@ func testRevokeUnknown(t *testing.T, newStore func(t *testing.T) ginjwt.Store) {
 
 // testAwkwardSubjects gives every awkward subject a session with the same
 // session id and a different history, then checks each sees only its own.
-func testAwkwardSubjects(t *testing.T, newStore func(t *testing.T) ginjwt.Store) {
+func testAwkwardSubjects(t *testing.T, newStore NewStore) {
 	f := newFixture(t, newStore)
 	id := sessionID()
 	sessions := make([]*session, len(AwkwardSubjects))
 	versions := map[int64]string{}
 	for i, subject := range AwkwardSubjects {
-		s := f.createWith(subject, ginjwt.NewSession{ID: id, Device: subject, Created: base, TTL: ttl, MaxAge: maxAge})
+		f.clock.set(base)
+		s := f.createWith(subject, ginjwt.NewSession{ID: id, Device: subject, TTL: ttl, MaxAge: maxAge})
 		if other, ok := versions[s.version]; ok {
 			t.Fatalf("subjects %q and %q share user version %d", other, subject, s.version)
 		}
@@ -684,7 +829,7 @@ func testAwkwardSubjects(t *testing.T, newStore func(t *testing.T) ginjwt.Store)
 	// Reuse, delete and revoke one subject each; the others are untouched.
 	reused, deleted, revoked := sessions[1], sessions[2], sessions[3] // "}" has rotated once
 	old := stale(reused, reused.generation-1)
-	f.expect("reuse for "+reused.subject, f.rotate(old, defaultPolicy.rotation(old, base.Add(time.Hour/2))), ginjwt.Reused, 0)
+	f.expect("reuse for "+reused.subject, f.rotate(old, noRetries.rotation(old, base.Add(time.Hour/2))), ginjwt.Reused, 0)
 	if err := f.s.DeleteSession(t.Context(), deleted.subject, id); err != nil {
 		t.Fatal(err)
 	}
@@ -697,7 +842,7 @@ func testAwkwardSubjects(t *testing.T, newStore func(t *testing.T) ginjwt.Store)
 	for i, s := range sessions {
 		if s != reused && s != deleted && s != revoked {
 			f.alive(fmt.Sprintf("subject %q after the others changed", AwkwardSubjects[i]), s)
-			f.refresh(s, base.Add(time.Hour))
+			f.refresh(s, base.Add(50*time.Minute))
 		}
 	}
 }
@@ -726,16 +871,17 @@ type rotateReply struct {
 	err error
 }
 
-func testConcurrentLogins(t *testing.T, newStore func(t *testing.T) ginjwt.Store) {
+func testConcurrentLogins(t *testing.T, newStore NewStore) {
 	f := newFixture(t, newStore)
 	type reply struct {
 		id      string
 		version int64
 		err     error
 	}
+	f.clock.set(base)
 	replies := race(concurrency, func(int) reply {
 		id := sessionID()
-		v, err := f.s.CreateSession(context.Background(), "alice", ginjwt.NewSession{ID: id, Created: base, TTL: ttl, MaxAge: maxAge})
+		v, err := f.s.CreateSession(context.Background(), "alice", ginjwt.NewSession{ID: id, TTL: ttl, MaxAge: maxAge})
 		return reply{id, v, err}
 	})
 	for _, r := range replies {
@@ -751,12 +897,13 @@ func testConcurrentLogins(t *testing.T, newStore func(t *testing.T) ginjwt.Store
 	}
 }
 
-func testConcurrentGrace(t *testing.T, newStore func(t *testing.T) ginjwt.Store) {
+func testConcurrentGrace(t *testing.T, newStore NewStore) {
 	f := newFixture(t, newStore)
 	s := f.create("alice", base)
 	r := defaultPolicy.rotation(s, base.Add(time.Minute))
+	f.clock.set(r.at)
 	replies := race(concurrency, func(int) rotateReply {
-		res, err := f.s.Rotate(context.Background(), s.subject, s.id, r)
+		res, err := f.s.Rotate(context.Background(), s.subject, s.id, r.Rotation)
 		return rotateReply{res, err}
 	})
 	counts := map[ginjwt.RotateOutcome]int{}
@@ -780,13 +927,14 @@ func testConcurrentGrace(t *testing.T, newStore func(t *testing.T) ginjwt.Store)
 	f.refresh(s, base.Add(2*time.Minute))
 }
 
-func testConcurrentNoGrace(t *testing.T, newStore func(t *testing.T) ginjwt.Store) {
+func testConcurrentNoGrace(t *testing.T, newStore NewStore) {
 	f := newFixture(t, newStore)
 	s := f.create("alice", base)
 	p := policy{grace: 0, reuseAfter: 2 * time.Second, ttl: ttl, maxAge: maxAge}
 	r := p.rotation(s, base.Add(time.Minute))
+	f.clock.set(r.at)
 	replies := race(concurrency, func(int) rotateReply {
-		res, err := f.s.Rotate(context.Background(), s.subject, s.id, r)
+		res, err := f.s.Rotate(context.Background(), s.subject, s.id, r.Rotation)
 		return rotateReply{res, err}
 	})
 	rotated := 0
@@ -815,17 +963,18 @@ func testConcurrentNoGrace(t *testing.T, newStore func(t *testing.T) ginjwt.Stor
 
 // testConcurrentSessions rotates many sessions of a few subjects at once:
 // no session is disturbed by the traffic of another.
-func testConcurrentSessions(t *testing.T, newStore func(t *testing.T) ginjwt.Store) {
+func testConcurrentSessions(t *testing.T, newStore NewStore) {
 	f := newFixture(t, newStore)
 	sessions := make([]*session, 20)
 	for i := range sessions {
 		sessions[i] = f.create(fmt.Sprintf("user-%d", i%3), base)
 	}
+	f.clock.set(base.Add(time.Minute))
 	errs := race(len(sessions), func(i int) error {
 		s := sessions[i]
 		for j := range 5 {
-			r := defaultPolicy.rotation(s, base.Add(time.Duration(j+1)*time.Minute))
-			res, err := f.s.Rotate(context.Background(), s.subject, s.id, r)
+			r := defaultPolicy.rotation(s, base.Add(time.Minute))
+			res, err := f.s.Rotate(context.Background(), s.subject, s.id, r.Rotation)
 			if err != nil {
 				return err
 			}
@@ -846,7 +995,7 @@ func testConcurrentSessions(t *testing.T, newStore func(t *testing.T) ginjwt.Sto
 	}
 }
 
-func testRevokeOthers(t *testing.T, newStore func(t *testing.T) ginjwt.Store) {
+func testRevokeOthers(t *testing.T, newStore NewStore) {
 	f := newFixture(t, newStore)
 	keep, a, b := f.create("alice", base), f.create("alice", base), f.create("alice", base)
 	bob := f.create("bob", base)
@@ -866,23 +1015,25 @@ func testRevokeOthers(t *testing.T, newStore func(t *testing.T) ginjwt.Store) {
 	}
 }
 
-func testSessions(t *testing.T, newStore func(t *testing.T) ginjwt.Store) {
+func testSessions(t *testing.T, newStore NewStore) {
 	f := newFixture(t, newStore)
 	ctx := t.Context()
 	if list, err := f.s.Sessions(ctx, "alice"); err != nil || len(list) != 0 {
 		t.Fatalf("Sessions of an unknown subject = %+v, %v; want empty, nil", list, err)
 	}
 	phoneClient := ginjwt.ClientInfo{IP: "192.0.2.7", UserAgent: "phone-app/1.0"}
-	phone := f.createWith("alice", ginjwt.NewSession{ID: sessionID(), Device: "phone", Created: base, TTL: ttl, MaxAge: maxAge, Client: phoneClient})
-	laptop := f.createWith("alice", ginjwt.NewSession{ID: sessionID(), Device: "laptop", Created: base.Add(time.Minute), TTL: ttl, MaxAge: maxAge,
+	f.clock.set(base)
+	phone := f.createWith("alice", ginjwt.NewSession{ID: sessionID(), Device: "phone", TTL: ttl, MaxAge: maxAge, Client: phoneClient})
+	f.clock.set(base.Add(time.Minute))
+	laptop := f.createWith("alice", ginjwt.NewSession{ID: sessionID(), Device: "laptop", TTL: ttl, MaxAge: maxAge,
 		Client: ginjwt.ClientInfo{IP: "2001:db8::1", UserAgent: "browser"}})
 	tablet := f.create("alice", base.Add(2*time.Minute))
 	f.create("bob", base)
 
 	r := defaultPolicy.rotation(phone, base.Add(3*time.Minute))
 	r.Client = ginjwt.ClientInfo{IP: "198.51.100.9", UserAgent: "phone-app/1.1"}
-	if res, err := f.s.Rotate(ctx, phone.subject, phone.id, r); err != nil || res.Outcome != ginjwt.Rotated {
-		t.Fatalf("Rotate = %+v, %v", res, err)
+	if res := f.rotate(phone, r); res.Outcome != ginjwt.Rotated {
+		t.Fatalf("Rotate = %+v", res)
 	}
 	if err := f.s.DeleteSession(ctx, "alice", tablet.id); err != nil {
 		t.Fatal(err)
