@@ -84,9 +84,9 @@ func New(o Options) (*Auth, error) {
 		csrfHeader:    csrfHeader,
 		keys:          keys,
 		access:        newVerifier(accessKind, keys, &o, true),
-		refresh:       newVerifier(refreshKind, keys, &o, true),
-		logoutAccess:  newVerifier(accessKind, keys, &o, false),
-		logoutRefresh: newVerifier(refreshKind, keys, &o, false),
+		refresh:       newVerifier(refreshKind, keys, &o, true).reportingUnknownKeys(),
+		logoutAccess:  newVerifier(accessKind, keys, &o, false).reportingUnknownKeys(),
+		logoutRefresh: newVerifier(refreshKind, keys, &o, false).reportingUnknownKeys(),
 	}, nil
 }
 

@@ -21,6 +21,7 @@ var (
 	ErrTokenRevoked       = errors.New("ginjwt: token revoked")
 	ErrRefreshReused      = errors.New("ginjwt: refresh token reused")
 	ErrSessionExpired     = errors.New("ginjwt: session expired")
+	ErrKeyUnknown         = errors.New("ginjwt: signing key unknown")
 	ErrInvalidCredentials = errors.New("ginjwt: invalid credentials")
 	ErrInsufficientScope  = errors.New("ginjwt: insufficient scope")
 	ErrSessionNotFound    = errors.New("ginjwt: session not found")
@@ -53,6 +54,7 @@ var errorTable = []errorInfo{
 	{ErrTokenRevoked, http.StatusUnauthorized, "token_revoked", "The token has been revoked."},
 	{ErrRefreshReused, http.StatusUnauthorized, "refresh_reused", "The refresh token was already used; the session has been revoked."},
 	{ErrSessionExpired, http.StatusUnauthorized, "session_expired", "The session has reached its maximum age; log in again."},
+	{ErrKeyUnknown, http.StatusUnauthorized, "key_unknown", "The token was signed with a key no longer in use; log in again."},
 	{ErrInvalidCredentials, http.StatusUnauthorized, "invalid_credentials", "The credentials are not valid."},
 	{ErrInsufficientScope, http.StatusForbidden, "insufficient_scope", "The token does not grant access to this resource."},
 	{ErrCSRF, http.StatusForbidden, "csrf_failed", "The request lacks a valid CSRF token."},

@@ -86,7 +86,7 @@ func fuzzRealTokens(tb testing.TB, a *Auth) (access, refresh string) {
 // sentinels are the errors a client-facing failure wraps exactly one of.
 var sentinels = []error{
 	ErrTokenMissing, ErrTokenMalformed, ErrTokenInvalid, ErrTokenExpired, ErrTokenNotYetValid,
-	ErrTokenWrongType, ErrTokenRevoked, ErrRefreshReused, ErrSessionExpired, ErrInvalidCredentials,
+	ErrTokenWrongType, ErrTokenRevoked, ErrRefreshReused, ErrSessionExpired, ErrKeyUnknown, ErrInvalidCredentials,
 	ErrInsufficientScope, ErrSessionNotFound, ErrCSRF, ErrBadRequest, ErrStoreUnavailable, ErrServer,
 }
 
@@ -152,7 +152,7 @@ func resign(t *testing.T, a *Auth, kind tokenKind, raw string) string {
 		t.Fatalf("a verified token does not parse: %v", err)
 	}
 	kid, _ := tok.Header["kid"].(string)
-	sk, ok := a.keys.lookup(kid)
+	sk, ok := a.keys.lookup(strings.TrimPrefix(kid, kind.kidPrefix))
 	if !ok {
 		t.Fatalf("a verified token names an unknown kid %q", kid)
 	}

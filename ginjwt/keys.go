@@ -30,11 +30,13 @@ const MinRSAKeyBits = 2048
 // secret) cannot happen.
 //
 // An HMAC key has a Secret. An asymmetric key has a Private key, which signs
-// and verifies, or only a Public key, which verifies access tokens (a retired
-// key during rotation; see docs/security.md). Refresh tokens are
-// only ever read by this package: they are signed with an HMAC key derived
-// (HKDF-SHA256) from the Secret or the Private key, never with the key
-// itself, so they can never pass as access tokens.
+// and verifies, or only a Public key, which verifies access tokens only.
+// Refresh tokens are only ever read by this package: they are signed with an
+// HMAC key derived (HKDF-SHA256) from the Secret or the Private key, never
+// with the key itself, so they can never pass as access tokens, and their
+// "kid" is the key's ID prefixed with "rt.", which no JWKS lists. A retired
+// key therefore keeps its Private key while its refresh tokens live; see
+// Options.Keys for the rotation recipe.
 type Key struct {
 	// ID is the "kid" header of tokens signed with the key, and its "kid" in
 	// the JWKS. Optional with a single key; required and unique when several

@@ -44,11 +44,19 @@ const (
 // Options configure an Auth. Zero values mean the documented default.
 // New copies Options; changing them afterwards has no effect.
 type Options struct {
-	// Store keeps sessions and user versions. Required; see redisstore.
+	// Store keeps sessions and user versions. Required: redisstore, or
+	// memstore for one process and tests.
 	Store Store
 
-	// Keys sign and verify tokens. Keys[0] signs; every key verifies, each
-	// with its own pinned algorithm. Required.
+	// Keys sign and verify tokens. Keys[0] is the current key: it signs.
+	// Every other key verifies, each with its own pinned algorithm, and is in
+	// the JWKS: a published key, listed before it signs so that JWKS caches
+	// learn it, or a retired key, listed after it signed so that its tokens
+	// keep working. To rotate: publish the new key as Keys[1]; after the
+	// JWKS max-age (5 minutes), make it Keys[0] and keep the old key, with
+	// its private key, as Keys[1]; drop the old key after RefreshTTL. A
+	// dropped key's refresh tokens answer key_unknown (log in again).
+	// Required.
 	Keys []Key
 
 	// Authenticate checks the credentials of a login request and returns

@@ -16,16 +16,23 @@ import (
 type tokenKind struct {
 	claimType  string
 	headerType string
+	kidPrefix  string // before the key's id in the "kid" header
 	key        func(*signingKey) *jwtKey
 	algs       func(*keyring) []string
 }
 
 var (
-	accessKind = tokenKind{TypeAccess, headerTypeAccess,
+	accessKind = tokenKind{TypeAccess, headerTypeAccess, "",
 		func(k *signingKey) *jwtKey { return &k.access }, func(kr *keyring) []string { return kr.accessAlgs }}
-	refreshKind = tokenKind{TypeRefresh, headerTypeRefresh,
+	refreshKind = tokenKind{TypeRefresh, headerTypeRefresh, refreshKIDPrefix,
 		func(k *signingKey) *jwtKey { return &k.refresh }, func(kr *keyring) []string { return kr.refreshAlgs }}
 )
+
+// refreshKIDPrefix starts the "kid" of refresh tokens. They are signed with
+// a key derived from the access key, under another algorithm, so they must
+// not carry the access key's own id: a JWKS consumer handed one would find
+// that key and a mismatched algorithm instead of no key.
+const refreshKIDPrefix = "rt."
 
 // issue signs claims as a token of kind with the current key.
 func (a *Auth) issue(kind tokenKind, claims *Claims) (string, error) {
@@ -35,7 +42,7 @@ func (a *Auth) issue(kind tokenKind, claims *Claims) (string, error) {
 	t := jwt.NewWithClaims(k.method, claims)
 	t.Header["typ"] = kind.headerType
 	if signer.id != "" {
-		t.Header["kid"] = signer.id
+		t.Header["kid"] = kind.kidPrefix + signer.id
 	}
 	return t.SignedString(k.sign)
 }
@@ -51,20 +58,32 @@ type verifier struct {
 	audience string
 	leeway   time.Duration
 	now      func() time.Time
+	// unknownKey is the sentinel of a token whose key is not configured (or
+	// cannot verify its kind): ErrTokenInvalid at the guard, ErrKeyUnknown
+	// ("log in again") where a client presents its own stored tokens.
+	unknownKey error
 }
 
 func newVerifier(kind tokenKind, keys *keyring, o *Options, validateTime bool) *verifier {
 	return &verifier{
-		kind:     kind,
-		keys:     keys,
-		algs:     kind.algs(keys),
-		maxLen:   o.MaxTokenSize,
-		skipTime: !validateTime,
-		issuer:   o.Issuer,
-		audience: o.Audience,
-		leeway:   o.Leeway,
-		now:      o.Now,
+		unknownKey: ErrTokenInvalid,
+		kind:       kind,
+		keys:       keys,
+		algs:       kind.algs(keys),
+		maxLen:     o.MaxTokenSize,
+		skipTime:   !validateTime,
+		issuer:     o.Issuer,
+		audience:   o.Audience,
+		leeway:     o.Leeway,
+		now:        o.Now,
 	}
+}
+
+// reportingUnknownKeys makes v answer ErrKeyUnknown for a token whose key is
+// gone, for the refresh and logout routes: the client can only log in again.
+func (v *verifier) reportingUnknownKeys() *verifier {
+	v.unknownKey = ErrKeyUnknown
+	return v
 }
 
 // verify parses and checks a token, in golang-jwt's order: size and
@@ -123,13 +142,16 @@ func (v *verifier) key(h *tokenHeader) (*jwtKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: kid is not a string", ErrTokenInvalid)
 	}
+	if id, ok := strings.CutPrefix(kid, v.kind.kidPrefix); ok {
+		kid = id
+	}
 	sk, ok := v.keys.lookup(kid)
 	if !ok {
-		return nil, fmt.Errorf("%w: unknown kid", ErrTokenInvalid)
+		return nil, fmt.Errorf("%w: unknown kid", v.unknownKey)
 	}
 	k := v.kind.key(sk)
 	if k.verify == nil {
-		return nil, fmt.Errorf("%w: the key cannot verify this kind of token", ErrTokenInvalid)
+		return nil, fmt.Errorf("%w: the key cannot verify this kind of token", v.unknownKey)
 	}
 	if alg != k.method.Alg() {
 		return nil, fmt.Errorf("%w: algorithm does not match the key", ErrTokenInvalid)
