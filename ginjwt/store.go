@@ -74,6 +74,23 @@ type StateRefresher interface {
 	FreshState(ctx context.Context, subject, sessionID string) (st SessionState, found bool, err error)
 }
 
+// ValidSessionID reports whether id has the shape the Store contract
+// promises, 1 to 64 base64url characters, so that a store can put it in a
+// key. Stores refuse other ids: CreateSession with an error, the other
+// methods as an unknown session.
+func ValidSessionID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
 // NewSession describes a session at login.
 type NewSession struct {
 	ID     string        // random session id

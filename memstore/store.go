@@ -83,7 +83,7 @@ func (s *Store) CreateSession(ctx context.Context, subject string, ns ginjwt.New
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	if !validSessionID(ns.ID) {
+	if !ginjwt.ValidSessionID(ns.ID) {
 		return 0, errBadSessionID
 	}
 	s.mu.Lock()
@@ -342,19 +342,4 @@ func later(a, b time.Time) time.Time {
 		return a
 	}
 	return b
-}
-
-// validSessionID reports whether id is 1 to 64 base64url characters, the
-// session ids ginjwt.Store promises.
-func validSessionID(id string) bool {
-	if id == "" || len(id) > 64 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
 }

@@ -44,18 +44,3 @@ func checkPrefix(p string) error {
 	}
 	return nil
 }
-
-// validSessionID reports whether id can be part of a key: 1 to 64 base64url
-// characters. ginjwt's session ids are 22 such characters.
-func validSessionID(id string) bool {
-	if id == "" || len(id) > 64 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
-}

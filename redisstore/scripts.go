@@ -40,7 +40,7 @@ end
 `
 
 // createScript: KEYS version, index, session; ARGV random version, session id,
-// test clock (or ''), ttl, device, client IP, user agent, session key prefix,
+// test clock (or empty), ttl, device, client IP, user agent, session key prefix,
 // channel, subject tag. Returns the user version. When the version is missing
 // (lost, evicted), sessions left in the index are dead and are removed.
 var createScript = redis.NewScript(clock + extendTTL + `
@@ -72,7 +72,7 @@ return version
 `)
 
 // rotateScript: KEYS version, index, session; ARGV version, generation, test
-// clock (or ''), grace, reuse-after, ttl, max age, session id, client IP,
+// clock (or empty), grace, reuse-after, ttl, max age, session id, client IP,
 // user agent, channel, subject tag, retries. Returns {outcome, generation}.
 // Every change of the session is published. Session field n counts the
 // retries of the previous generation after grace.

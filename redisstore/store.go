@@ -210,7 +210,7 @@ var errBadSessionID = errors.New("redisstore: malformed session id")
 
 // CreateSession implements ginjwt.Store.
 func (s *Store) CreateSession(ctx context.Context, subject string, ns ginjwt.NewSession) (int64, error) {
-	if !validSessionID(ns.ID) {
+	if !ginjwt.ValidSessionID(ns.ID) {
 		return 0, errBadSessionID
 	}
 	ttl := min(ns.TTL, ns.MaxAge)
@@ -233,7 +233,7 @@ func (s *Store) CreateSession(ctx context.Context, subject string, ns ginjwt.New
 // State implements ginjwt.Store with one round trip, or none when the
 // near-cache holds the session.
 func (s *Store) State(ctx context.Context, subject, sessionID string) (ginjwt.SessionState, bool, error) {
-	if !validSessionID(sessionID) {
+	if !ginjwt.ValidSessionID(sessionID) {
 		return ginjwt.SessionState{}, false, nil
 	}
 	if s.near == nil {
@@ -252,7 +252,7 @@ func (s *Store) State(ctx context.Context, subject, sessionID string) (ginjwt.Se
 // FreshState implements ginjwt.StateRefresher: State from Redis, never from
 // the near-cache, whose entry it replaces.
 func (s *Store) FreshState(ctx context.Context, subject, sessionID string) (ginjwt.SessionState, bool, error) {
-	if !validSessionID(sessionID) {
+	if !ginjwt.ValidSessionID(sessionID) {
 		return ginjwt.SessionState{}, false, nil
 	}
 	if s.near == nil || !s.near.healthy.Load() {
@@ -313,7 +313,7 @@ func (s *Store) state(ctx context.Context, subject, sessionID string) (ginjwt.Se
 
 // Rotate implements ginjwt.Store.
 func (s *Store) Rotate(ctx context.Context, subject, sessionID string, r ginjwt.Rotation) (ginjwt.RotateResult, error) {
-	if !validSessionID(sessionID) {
+	if !ginjwt.ValidSessionID(sessionID) {
 		return ginjwt.RotateResult{Outcome: ginjwt.Revoked}, nil
 	}
 	k := s.keysFor(subject)
@@ -339,7 +339,7 @@ func (s *Store) Rotate(ctx context.Context, subject, sessionID string, r ginjwt.
 
 // DeleteSession implements ginjwt.Store.
 func (s *Store) DeleteSession(ctx context.Context, subject, sessionID string) error {
-	if !validSessionID(sessionID) {
+	if !ginjwt.ValidSessionID(sessionID) {
 		return nil
 	}
 	k := s.keysFor(subject)
