@@ -131,6 +131,7 @@ type ourConfig struct {
 	memory     bool                      // memstore instead of Redis: the guard's CPU alone
 	device     func(*gin.Context) string // Identity.Device; default the User-Agent
 	omitClient bool                      // Options.OmitClientInfo
+	acks       int                       // redisstore.WithReplicaAcks; 0 off
 }
 
 // ourApp is an engine with jwtguard's login, refresh and guarded GET.
@@ -165,6 +166,9 @@ func newOurAppOn(tb testing.TB, cfg ourConfig, rdb *redis.Client, prefix string)
 	opts := []redisstore.Option{redisstore.WithPrefix(prefix)}
 	if cfg.nearCache {
 		opts = append(opts, nearCacheOption())
+	}
+	if cfg.acks > 0 {
+		opts = append(opts, redisstore.WithReplicaAcks(cfg.acks, 500*time.Millisecond))
 	}
 	rs, err := redisstore.New(rdb, opts...)
 	if err != nil {
@@ -205,6 +209,7 @@ func newOurEngine(tb testing.TB, cfg ourConfig, store ginjwt.Store) (*gin.Engine
 	r := gin.New()
 	r.POST("/auth/login", auth.LoginHandler())
 	r.POST("/auth/refresh", auth.RefreshHandler())
+	r.POST("/auth/logout", auth.LogoutHandler())
 	r.GET(pingPath, auth.Middleware(), noContent)
 	return r, auth
 }
@@ -226,6 +231,13 @@ func loginRequest(sub string) *http.Request {
 	req := httptest.NewRequest(http.MethodPost, "/auth/login", nil)
 	req.Header.Set(userHdr, sub)
 	req.Header.Set("User-Agent", userAgent)
+	return req
+}
+
+// logoutRequest is a logout with the refresh token rt, as a JSON body.
+func logoutRequest(rt string) *http.Request {
+	req := httptest.NewRequest(http.MethodPost, "/auth/logout", strings.NewReader(`{"refresh_token":"`+rt+`"}`))
+	req.Header.Set("Content-Type", "application/json")
 	return req
 }
 

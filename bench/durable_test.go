@@ -1,0 +1,103 @@
+package bench
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jwtguard/jwtguard/ginjwt"
+	"github.com/jwtguard/jwtguard/internal/redistest"
+	"github.com/redis/go-redis/v9"
+)
+
+// The cost of durable revocations (redisstore.WithReplicaAcks): the same
+// writes with and without waiting for a replica, side by side, on one
+// private primary with one replica (two redis-server processes on this
+// machine, started for the benchmark), so that only WAIT differs.
+
+// replicatedRedis starts a primary with one replica and returns a client on
+// the primary.
+func replicatedRedis(b *testing.B) *redis.Client {
+	b.Helper()
+	primary := redistest.StartServer(b)
+	replica := redistest.StartServer(b, "--replicaof", "127.0.0.1", strconv.Itoa(primary.Port()))
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		info, _ := replica.Client().Info(b.Context(), "replication").Result()
+		if strings.Contains(info, "master_link_status:up") {
+			break
+		}
+		if time.Now().After(deadline) {
+			b.Fatal("the replica did not sync")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return primary.Client()
+}
+
+// BenchmarkDurableRefreshParallel: refreshes per second with acks off and
+// with every rotation waiting for one replica.
+func BenchmarkDurableRefreshParallel(b *testing.B) {
+	rdb := replicatedRedis(b)
+	for _, acks := range []int{0, 1} {
+		b.Run("acks="+strconv.Itoa(acks), func(b *testing.B) {
+			a := newOurAppOn(b, ourConfig{tokenCache: -1, acks: acks}, rdb, "bench-acks"+strconv.Itoa(acks)+":")
+			n := throughputParallelism * runtime.GOMAXPROCS(0)
+			pool := make([]string, n)
+			for i := range pool {
+				pool[i] = a.login(b, "user-"+strconv.Itoa(10000+i)).RefreshToken
+			}
+			var next, bad atomic.Int64
+			b.SetParallelism(throughputParallelism)
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				rt := pool[int(next.Add(1)-1)%n]
+				for pb.Next() {
+					w := httptest.NewRecorder()
+					a.engine.ServeHTTP(w, refreshRequest(rt))
+					var tr ginjwt.TokenResponse
+					if w.Code != http.StatusOK || json.Unmarshal(w.Body.Bytes(), &tr) != nil {
+						bad.Store(int64(w.Code))
+						return
+					}
+					rt = tr.RefreshToken
+				}
+			})
+			b.StopTimer()
+			if code := bad.Load(); code != 0 {
+				b.Fatalf("refresh answered %d", code)
+			}
+			reportRate(b)
+		})
+	}
+}
+
+// BenchmarkDurableLogout: the latency of one logout (state check and
+// delete, and with acks the WAIT), serially; ns/op is the logout alone.
+func BenchmarkDurableLogout(b *testing.B) {
+	rdb := replicatedRedis(b)
+	for _, acks := range []int{0, 1} {
+		b.Run("acks="+strconv.Itoa(acks), func(b *testing.B) {
+			a := newOurAppOn(b, ourConfig{tokenCache: -1, acks: acks}, rdb, "bench-logout"+strconv.Itoa(acks)+":")
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				b.StopTimer()
+				rt := a.login(b, "user-"+strconv.Itoa(i%1000)).RefreshToken
+				b.StartTimer()
+				w := httptest.NewRecorder()
+				a.engine.ServeHTTP(w, logoutRequest(rt))
+				if w.Code != http.StatusNoContent {
+					b.Fatalf("logout answered %d %s", w.Code, w.Body)
+				}
+			}
+		})
+	}
+}
