@@ -14,6 +14,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/jwtguard/jwtguard/ginjwt"
+	"github.com/jwtguard/jwtguard/internal/clocktest"
 	"github.com/jwtguard/jwtguard/internal/redistest"
 	"github.com/jwtguard/jwtguard/redisstore"
 	"github.com/redis/go-redis/v9"
@@ -30,25 +31,8 @@ var testSecret = []byte("0123456789abcdef0123456789abcdef")
 // testPasswords are the test users.
 var testPasswords = map[string]string{"alice": "alice-pw", "bob": "bob-pw"}
 
-// clock is a settable clock for Options.Now.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *clock { return &clock{now: time.Now().Truncate(time.Second)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
+// newClock is the test apps' clock, at a whole second of the real time.
+func newClock() *clocktest.Clock { return clocktest.New(time.Now().Truncate(time.Second)) }
 
 // testRoles are the roles of the test users.
 var testRoles = map[string][]string{"alice": {"admin"}, "bob": {"user"}}
@@ -57,7 +41,7 @@ var testRoles = map[string][]string{"alice": {"admin"}, "bob": {"user"}}
 type app struct {
 	t      *testing.T
 	auth   *ginjwt.Auth
-	clock  *clock
+	clock  *clocktest.Clock
 	srv    *httptest.Server
 	client redis.UniversalClient
 	prefix string

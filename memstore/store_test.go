@@ -10,13 +10,13 @@ import (
 	mrand "math/rand/v2"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/jwtguard/jwtguard/ginjwt"
 	"github.com/jwtguard/jwtguard/ginjwt/storetest"
+	"github.com/jwtguard/jwtguard/internal/clocktest"
 	"github.com/jwtguard/jwtguard/memstore"
 	"github.com/jwtguard/jwtguard/redisstore"
 	"github.com/redis/go-redis/v9"
@@ -27,24 +27,8 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, now func() time.Time) ginjwt.Store { return memstore.New(memstore.WithClock(now)) })
 }
 
-// clock is a settable clock for WithClock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *clock { return &clock{now: time.Date(2030, time.January, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
+func newClock() *clocktest.Clock {
+	return clocktest.New(time.Date(2030, time.January, 1, 12, 0, 0, 0, time.UTC))
 }
 
 func newID() string {
@@ -54,7 +38,7 @@ func newID() string {
 }
 
 // login creates a session of subject at the clock's time.
-func login(t *testing.T, s *memstore.Store, clk *clock, subject string, ttl, maxAge time.Duration) (id string, version int64) {
+func login(t *testing.T, s *memstore.Store, clk *clocktest.Clock, subject string, ttl, maxAge time.Duration) (id string, version int64) {
 	t.Helper()
 	id = newID()
 	v, err := s.CreateSession(t.Context(), subject, ginjwt.NewSession{ID: id, TTL: ttl, MaxAge: maxAge})
@@ -274,9 +258,7 @@ func newPair(t *testing.T) pair {
 		advance: advance,
 		set: func(t time.Time) {
 			d := t.Sub(clk.Now())
-			clk.mu.Lock()
-			clk.now = t
-			clk.mu.Unlock()
+			clk.Set(t)
 			if d > 0 {
 				mr.FastForward(d)
 			}

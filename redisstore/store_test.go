@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -21,6 +20,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/jwtguard/jwtguard/ginjwt"
 	"github.com/jwtguard/jwtguard/ginjwt/storetest"
+	"github.com/jwtguard/jwtguard/internal/clocktest"
 	"github.com/jwtguard/jwtguard/internal/redistest"
 	"github.com/jwtguard/jwtguard/redisstore"
 	"github.com/redis/go-redis/v9"
@@ -35,31 +35,13 @@ type env struct {
 	store  *redisstore.Store
 	client redis.UniversalClient
 	prefix string
-	clock  *testClock
-}
-
-// testClock is a settable clock.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) set(t time.Time) {
-	c.mu.Lock()
-	c.now = t
-	c.mu.Unlock()
+	clock  *clocktest.Clock
 }
 
 // newEnv returns a store on b under a prefix unique to t, whose scripts read
 // the env's clock, set to base.
 func newEnv(t *testing.T, b redistest.Backend) *env {
-	clock := &testClock{now: base}
+	clock := clocktest.New(base)
 	e := newEnvWith(t, b, clock.Now)
 	e.clock = clock
 	return e
@@ -111,7 +93,7 @@ func newID() string {
 func (e *env) create(t *testing.T, subject string, ns ginjwt.NewSession) int64 {
 	t.Helper()
 	if e.clock != nil {
-		e.clock.set(base)
+		e.clock.Set(base)
 	}
 	v, err := e.store.CreateSession(t.Context(), subject, ns)
 	if err != nil {
@@ -128,7 +110,7 @@ func (e *env) login(t *testing.T, subject string) (id string, version int64) {
 
 func (e *env) rotate(t *testing.T, subject, id string, version, gen int64, at time.Time) ginjwt.RotateResult {
 	t.Helper()
-	e.clock.set(at)
+	e.clock.Set(at)
 	res, err := e.store.Rotate(t.Context(), subject, id, ginjwt.Rotation{
 		UserVersion: version, Generation: gen,
 		Grace: 5 * time.Second, ReuseAfter: 10 * time.Second, TTL: ttl, MaxAge: maxAge,
@@ -381,7 +363,7 @@ func TestKeysExpire(t *testing.T) {
 			t.Fatalf("session created with MaxAge 10m < TTL 1h has PTTL %v", d)
 		}
 		bobV := e.versionOf(t, versionKey)
-		e.clock.set(base.Add(8 * time.Minute))
+		e.clock.Set(base.Add(8 * time.Minute))
 		res, err := e.store.Rotate(ctx, "bob", capped, ginjwt.Rotation{
 			UserVersion: bobV, Generation: 1,
 			Grace: time.Second, ReuseAfter: time.Second, TTL: ttl, MaxAge: 10 * time.Minute,

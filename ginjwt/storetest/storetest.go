@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/jwtguard/jwtguard/ginjwt"
+	"github.com/jwtguard/jwtguard/internal/clocktest"
 )
 
 // base is the suite's "now": in the future, so that a store which reads the
@@ -54,24 +55,6 @@ const retries = 3
 // returned before (for a Redis store, one with a fresh key prefix), whose
 // rules take the time from now. It may register cleanups on t.
 type NewStore func(t *testing.T, now func() time.Time) ginjwt.Store
-
-// clock is the suite's clock, which the store under test reads.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) set(t time.Time) {
-	c.mu.Lock()
-	c.now = t
-	c.mu.Unlock()
-}
 
 // Run runs the conformance suite as subtests of t. newStore is called once
 // per subtest, sometimes more, with that subtest's t. The stores must
@@ -140,12 +123,12 @@ var AwkwardSubjects = []string{
 type fixture struct {
 	t     *testing.T
 	s     ginjwt.Store
-	clock *clock
+	clock *clocktest.Clock
 }
 
 func newFixture(t *testing.T, newStore NewStore) *fixture {
 	t.Helper()
-	c := &clock{now: base}
+	c := clocktest.New(base)
 	s := newStore(t, c.Now)
 	if s == nil {
 		t.Fatal("newStore returned nil")
@@ -170,7 +153,7 @@ type session struct {
 // create logs subject in at time at with the suite's policy.
 func (f *fixture) create(subject string, at time.Time) *session {
 	f.t.Helper()
-	f.clock.set(at)
+	f.clock.Set(at)
 	return f.createWith(subject, ginjwt.NewSession{ID: sessionID(), Device: "test device", TTL: ttl, MaxAge: maxAge})
 }
 
@@ -259,7 +242,7 @@ func (p policy) rotation(s *session, at time.Time) rotation {
 // error.
 func (f *fixture) rotate(s *session, r rotation) ginjwt.RotateResult {
 	f.t.Helper()
-	f.clock.set(r.at)
+	f.clock.Set(r.at)
 	res, err := f.s.Rotate(f.t.Context(), s.subject, s.id, r.Rotation)
 	if err != nil {
 		f.t.Fatalf("Rotate(%q, %s, %+v): %v", s.subject, s.id, r, err)
@@ -559,7 +542,7 @@ func testRotateRetried(t *testing.T, newStore NewStore) {
 		for i := range 5 {
 			old := stale(s, s.generation)
 			at := base.Add(time.Duration(i+1) * time.Minute)
-			f.clock.set(at)
+			f.clock.Set(at)
 			res := f.rotate(s, p.rotation(s, at))
 			f.expect("refresh", res, ginjwt.Rotated, s.generation+1)
 			s.generation = res.Generation
@@ -651,7 +634,7 @@ func testRotateExpired(t *testing.T, newStore NewStore) {
 	f := newFixture(t, newStore)
 	p := policy{grace: grace, reuseAfter: reuseAfter, ttl: time.Hour, maxAge: 2 * time.Hour}
 	login := func() *session {
-		f.clock.set(base)
+		f.clock.Set(base)
 		return f.createWith("alice", ginjwt.NewSession{ID: sessionID(), TTL: p.ttl, MaxAge: p.maxAge})
 	}
 	s, other := login(), login()
@@ -707,7 +690,7 @@ func testDeleteSession(t *testing.T, newStore NewStore) {
 	ctx := t.Context()
 	phone, laptop := f.create("alice", base), f.create("alice", base)
 	bob := f.create("bob", base)
-	f.clock.set(base)
+	f.clock.Set(base)
 	carol := f.createWith("carol", ginjwt.NewSession{ID: phone.id, TTL: ttl, MaxAge: maxAge})
 	f.refresh(laptop, base.Add(time.Second))
 
@@ -805,7 +788,7 @@ func testAwkwardSubjects(t *testing.T, newStore NewStore) {
 	sessions := make([]*session, len(AwkwardSubjects))
 	versions := map[int64]string{}
 	for i, subject := range AwkwardSubjects {
-		f.clock.set(base)
+		f.clock.Set(base)
 		s := f.createWith(subject, ginjwt.NewSession{ID: id, Device: subject, TTL: ttl, MaxAge: maxAge})
 		if other, ok := versions[s.version]; ok {
 			t.Fatalf("subjects %q and %q share user version %d", other, subject, s.version)
@@ -878,7 +861,7 @@ func testConcurrentLogins(t *testing.T, newStore NewStore) {
 		version int64
 		err     error
 	}
-	f.clock.set(base)
+	f.clock.Set(base)
 	replies := race(concurrency, func(int) reply {
 		id := sessionID()
 		v, err := f.s.CreateSession(context.Background(), "alice", ginjwt.NewSession{ID: id, TTL: ttl, MaxAge: maxAge})
@@ -901,7 +884,7 @@ func testConcurrentGrace(t *testing.T, newStore NewStore) {
 	f := newFixture(t, newStore)
 	s := f.create("alice", base)
 	r := defaultPolicy.rotation(s, base.Add(time.Minute))
-	f.clock.set(r.at)
+	f.clock.Set(r.at)
 	replies := race(concurrency, func(int) rotateReply {
 		res, err := f.s.Rotate(context.Background(), s.subject, s.id, r.Rotation)
 		return rotateReply{res, err}
@@ -932,7 +915,7 @@ func testConcurrentNoGrace(t *testing.T, newStore NewStore) {
 	s := f.create("alice", base)
 	p := policy{grace: 0, reuseAfter: 2 * time.Second, ttl: ttl, maxAge: maxAge}
 	r := p.rotation(s, base.Add(time.Minute))
-	f.clock.set(r.at)
+	f.clock.Set(r.at)
 	replies := race(concurrency, func(int) rotateReply {
 		res, err := f.s.Rotate(context.Background(), s.subject, s.id, r.Rotation)
 		return rotateReply{res, err}
@@ -969,7 +952,7 @@ func testConcurrentSessions(t *testing.T, newStore NewStore) {
 	for i := range sessions {
 		sessions[i] = f.create(fmt.Sprintf("user-%d", i%3), base)
 	}
-	f.clock.set(base.Add(time.Minute))
+	f.clock.Set(base.Add(time.Minute))
 	errs := race(len(sessions), func(i int) error {
 		s := sessions[i]
 		for j := range 5 {
@@ -1022,9 +1005,9 @@ func testSessions(t *testing.T, newStore NewStore) {
 		t.Fatalf("Sessions of an unknown subject = %+v, %v; want empty, nil", list, err)
 	}
 	phoneClient := ginjwt.ClientInfo{IP: "192.0.2.7", UserAgent: "phone-app/1.0"}
-	f.clock.set(base)
+	f.clock.Set(base)
 	phone := f.createWith("alice", ginjwt.NewSession{ID: sessionID(), Device: "phone", TTL: ttl, MaxAge: maxAge, Client: phoneClient})
-	f.clock.set(base.Add(time.Minute))
+	f.clock.Set(base.Add(time.Minute))
 	laptop := f.createWith("alice", ginjwt.NewSession{ID: sessionID(), Device: "laptop", TTL: ttl, MaxAge: maxAge,
 		Client: ginjwt.ClientInfo{IP: "2001:db8::1", UserAgent: "browser"}})
 	tablet := f.create("alice", base.Add(2*time.Minute))
