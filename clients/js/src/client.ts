@@ -35,9 +35,11 @@ export interface JwtGuardClient {
    * Like `fetch`, for the API behind `baseUrl`: `input` is a path (or an
    * absolute URL of the same origin) and the access token goes along. An
    * access token that is expired, or about to be, is refreshed first; a
-   * 401 `token_expired` / `token_revoked` triggers one refresh and one retry,
-   * and a second 401 is returned as it is. However many requests need a
-   * refresh at once, one refresh request is sent and they all wait for it.
+   * 401 `token_expired` / `token_revoked` triggers one refresh and one retry
+   * (the refresh signs out only if it fails with a 401), and a second 401 is
+   * returned as it is; a 401 `session_expired` signs out at once. However
+   * many requests need a refresh at once, one refresh request is sent and
+   * they all wait for it.
    * Idempotent requests (GET, HEAD, OPTIONS, PUT, DELETE) are retried with
    * backoff after network errors and 429/502/503/504. The body must be
    * re-sendable (a string, Blob, FormData, URLSearchParams or buffer; with a
@@ -45,9 +47,11 @@ export interface JwtGuardClient {
    *
    * Resolves with the server's answer to the request. Rejects with a
    * `JwtGuardError` when no usable token could be had: `not_signed_in`,
-   * a refresh that failed for a while (`store_unavailable`, `network_error`;
-   * tokens kept, `retryable`), or a refresh that ended the session
-   * (`refresh_reused`, `token_revoked`, `session_expired`, …; `signedOut`).
+   * a refresh that failed for a while or whose answer was lost
+   * (`store_unavailable`, `network_error`; tokens kept, `retryable`: the
+   * next call retries with the same refresh token), or a refresh or answer
+   * that ended the session (`refresh_reused`, `token_revoked`,
+   * `session_expired`, …; `signedOut`).
    */
   request(input: string | URL, init?: RequestInit): Promise<Response>;
 
@@ -64,7 +68,10 @@ export interface JwtGuardClient {
    * refresh token (valid even when the access token has expired) or the
    * cookies. If the server cannot be reached or is unavailable, the
    * revocation is queued in storage and retried in the background, so the
-   * refresh token does not stay alive on the server. This never rejects.
+   * refresh token does not stay alive on the server. In cookie mode, an
+   * access cookie one rotation behind (the last refresh's answer was lost)
+   * is refused with `token_revoked`: the cookies are then renewed once and
+   * the revocation sent again. This never rejects.
    *
    * With scope `others` this device stays signed in: it needs a valid
    * session, and rejects with a `JwtGuardError` when the server refuses or

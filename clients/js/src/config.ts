@@ -17,6 +17,7 @@ export interface Config {
   readonly retry: Required<RetryOptions>;
   readonly logoutRetry: Required<BackoffOptions>;
   readonly logoutTimeout: number;
+  readonly refreshTimeout: number;
   readonly csrfHeader: string;
   readonly csrfCookie: string;
   readonly now: () => number;
@@ -44,6 +45,7 @@ export function resolveOptions(options: ClientOptions): Config {
     retry: { attempts: 4, baseDelay: 200, maxDelay: 2_000, ...options.retry },
     logoutRetry: { baseDelay: 2_000, maxDelay: 300_000, ...options.logoutRetry },
     logoutTimeout: options.logoutTimeout ?? 10_000,
+    refreshTimeout: options.refreshTimeout ?? 15_000,
     csrfHeader: options.csrfHeader ?? 'X-CSRF-Token',
     csrfCookie: options.csrfCookie ?? 'jwtguard_csrf',
     now: options.now ?? Date.now,

@@ -1,4 +1,6 @@
 import { JwtGuardError } from './errors.js';
+import { unref } from './timing.js';
+import type { FetchLike } from './types.js';
 
 /** Methods that need no CSRF header. */
 export const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -48,4 +50,22 @@ export function discard(res: Response): void {
 /** Whether a request body is a stream, which cannot be sent twice. */
 export function isStream(body: unknown): boolean {
   return typeof ReadableStream === 'function' && body instanceof ReadableStream;
+}
+
+/**
+ * fetchFn with a deadline: after ms without an answer (headers) the request
+ * is aborted and the promise rejects with an error named `TimeoutError`, even
+ * where fetchFn ignores the abort signal. init's own signal is replaced.
+ */
+export function fetchWithin(fetchFn: FetchLike, url: string, init: RequestInit, ms: number): Promise<Response> {
+  const controller = typeof AbortController === 'function' ? new AbortController() : undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(Object.assign(new Error(`no answer within ${ms} ms`), { name: 'TimeoutError' }));
+      controller?.abort();
+    }, ms);
+    unref(timer);
+  });
+  return Promise.race([fetchFn(url, { ...init, signal: controller?.signal }), deadline]).finally(() => clearTimeout(timer));
 }

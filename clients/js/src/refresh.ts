@@ -1,10 +1,20 @@
 import type { Config } from './config.js';
 import { JwtGuardError, errorFromResponse, networkError, notSignedIn } from './errors.js';
 import type { Emitter } from './events.js';
-import { resolveUrl } from './http.js';
+import { fetchWithin, resolveUrl } from './http.js';
 import { csrfFor, publicSession, sessionFromResponse, type StoredSession } from './session.js';
 import type { SessionState } from './state.js';
 import { backoffDelay, sleep } from './timing.js';
+
+/**
+ * How long after the first unanswered refresh of a refresh token a retry
+ * may still follow at once, in milliseconds: a little under the server's
+ * default RefreshGrace (5 s), within which retries converge on the server
+ * and cost nothing. After it, each retry the server answers spends one of
+ * the session's few RefreshRetries, so a refresh call stops at its first
+ * unanswered attempt and leaves the next one to a later call.
+ */
+const FREE_RETRY_WINDOW = 4_000;
 
 /**
  * Refreshes the session, one refresh at a time: whoever needs a refresh
@@ -12,6 +22,8 @@ import { backoffDelay, sleep } from './timing.js';
  */
 export class Refresher {
   private running: Promise<StoredSession> | null = null;
+  /** The session whose refresh first went unanswered, and when (`cfg.now()`) that attempt left. */
+  private lost: { id: string; at: number } | null = null;
 
   constructor(
     private readonly cfg: Config,
@@ -38,9 +50,26 @@ export class Refresher {
   }
 
   /**
-   * One refresh, retried after network errors and transient answers. Any
-   * 401 ends the session (unless storage meanwhile holds a newer one, which
-   * is returned); 400 and 403 reject and keep the tokens.
+   * Ends session `s` after the server said it is over: clears it, emits
+   * `signedOut` with the code of `err` and rejects with a signed-out
+   * JwtGuardError. If storage meanwhile holds another session (another tab
+   * logged in or refreshed), nothing ends and that session is returned.
+   */
+  async end(s: StoredSession, err: JwtGuardError): Promise<StoredSession> {
+    const newer = await this.state.endSession(s);
+    if (newer) return newer;
+    this.events.emit('signedOut', { reason: err.code });
+    throw new JwtGuardError(err.code, err.message, { status: err.status, signedOut: true });
+  }
+
+  /**
+   * One refresh, always with the refresh token of the session it started
+   * from, so that a retry after a lost answer is one the server recognises
+   * (it answers a pair for the session's current generation). Retried after
+   * lost answers (network errors, timeouts, a body cut short) and transient
+   * answers, which never drop the tokens. Any 401 ends the session (unless
+   * storage meanwhile holds a newer one, which is returned); 400 and 403
+   * reject and keep the tokens.
    */
   private async send(): Promise<StoredSession> {
     const { cfg, state } = this;
@@ -51,36 +80,52 @@ export class Refresher {
     for (let attempt = 1; attempt <= cfg.retry.attempts; attempt++) {
       if (attempt > 1) await sleep(backoffDelay(attempt - 1, cfg.retry));
       if (state.epoch !== epoch) throw notSignedIn(); // logged out meanwhile
+      const sentAt = cfg.now();
       let res: Response;
+      let next: StoredSession | undefined;
       try {
-        res = await cfg.fetch(resolveUrl(cfg.base, cfg.paths.refresh), this.init(current));
+        res = await fetchWithin(cfg.fetch, resolveUrl(cfg.base, cfg.paths.refresh), this.init(current), cfg.refreshTimeout);
+        if (res.ok) next = await sessionFromResponse(res, cfg);
       } catch (err) {
-        lastError = networkError(err);
+        const failure = err instanceof JwtGuardError ? err : networkError(err);
+        if (failure.code !== 'network_error') throw failure; // bad_response
+        lastError = failure;
+        if (this.stopAfterLoss(current, sentAt)) break;
         continue;
       }
-      if (res.ok) {
-        const next = await sessionFromResponse(res, cfg);
+      if (next) {
+        const fresh = next;
         const kept = await state.serial(async () => {
           if (state.epoch !== epoch) return false;
-          await state.write(next);
+          await state.write(fresh);
           return true;
         });
         if (!kept) throw notSignedIn();
-        this.events.emit('refreshed', publicSession(next));
-        return next;
+        this.events.emit('refreshed', publicSession(fresh));
+        return fresh;
       }
       const err = await errorFromResponse(res);
-      if (res.status === 401) {
-        // The refresh token is dead: reused, revoked, expired, invalid.
-        const newer = await state.endSession(current);
-        if (newer) return newer;
-        this.events.emit('signedOut', { reason: err.code });
-        throw new JwtGuardError(err.code, err.message, { status: 401, signedOut: true });
-      }
+      // The refresh token is dead: reused, revoked, expired, invalid, or the
+      // session reached its absolute lifetime (session_expired).
+      if (res.status === 401) return this.end(current, err);
       if (!err.retryable) throw err; // 400, 403: retrying cannot help; tokens kept
       lastError = err;
     }
     throw lastError;
+  }
+
+  /**
+   * Records that the refresh of `s` sent at `sentAt` got no answer, and
+   * tells whether this call should stop retrying: yes once an attempt sent
+   * after {@link FREE_RETRY_WINDOW} from the first loss is lost too. The
+   * server may have rotated, so the tokens are kept either way.
+   */
+  private stopAfterLoss(s: StoredSession, sentAt: number): boolean {
+    if (this.lost?.id !== s.id) {
+      this.lost = { id: s.id, at: sentAt };
+      return false;
+    }
+    return sentAt - this.lost.at >= FREE_RETRY_WINDOW;
   }
 
   /** The refresh request for session s. */

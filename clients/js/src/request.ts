@@ -1,18 +1,24 @@
 import type { Config } from './config.js';
-import { isTransientStatus, networkError, notSignedIn, readErrorBody } from './errors.js';
+import { JwtGuardError, isTransientStatus, networkError, notSignedIn, readErrorBody } from './errors.js';
 import { SAFE_METHODS, discard, isStream } from './http.js';
 import type { Refresher } from './refresh.js';
 import { csrfFor, isStale, type StoredSession } from './session.js';
 import type { SessionState } from './state.js';
 import { backoffDelay, sleep } from './timing.js';
 
-/** 401 codes of a guarded route that a refresh can cure. */
+/**
+ * 401 codes of a guarded route that a refresh can cure. `token_revoked` is
+ * among them: the access token may be one rotation behind (a refresh whose
+ * answer was lost) or ahead of a store that lost a rotation, and a refresh
+ * heals both; only a refresh that fails with a 401 signs out.
+ */
 const REFRESHABLE = new Set(['token_expired', 'token_revoked', 'token_missing']);
 
 /**
  * Sends requests with the session's credentials: refreshes a token about to
- * expire first, recovers once from a refreshable 401, and retries
- * idempotent requests after network errors and transient answers.
+ * expire first, recovers once from a refreshable 401, signs out on 401
+ * session_expired, and retries idempotent requests after network errors and
+ * transient answers.
  */
 export class Authorizer {
   constructor(
@@ -42,12 +48,35 @@ export class Authorizer {
         await sleep(backoffDelay(attempt, retry), init.signal);
         continue;
       }
-      if (res.status !== 401 || recovered || !replayable) return res;
-      const { error } = await readErrorBody(res);
-      if (!REFRESHABLE.has(error)) return res;
+      if (res.status !== 401) return res;
+      const { error, message } = await readErrorBody(res);
+      if (error === 'session_expired') {
+        // The session reached its absolute lifetime: no refresh can help.
+        const newer = await this.expired(session, new JwtGuardError(error, message, { status: 401 }), res);
+        if (recovered || !replayable) return res;
+        discard(res);
+        recovered = true;
+        session = newer;
+        continue;
+      }
+      if (recovered || !replayable || !REFRESHABLE.has(error)) return res;
       discard(res);
       recovered = true;
       session = await this.recover(session);
+    }
+  }
+
+  /**
+   * Ends session `sent` after a guarded route answered 401 session_expired
+   * (signedOut is emitted, and the call rejects), unless another tab has
+   * meanwhile stored a newer session, which is returned.
+   */
+  private async expired(sent: StoredSession, err: JwtGuardError, res: Response): Promise<StoredSession> {
+    try {
+      return await this.refresher.end(sent, err);
+    } catch (signedOut) {
+      discard(res);
+      throw signedOut;
     }
   }
 

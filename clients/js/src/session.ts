@@ -1,5 +1,5 @@
 import type { Config } from './config.js';
-import { JwtGuardError } from './errors.js';
+import { JwtGuardError, networkError } from './errors.js';
 import { readCookie } from './http.js';
 import type { Mode, Session } from './types.js';
 
@@ -48,11 +48,20 @@ export function parseSession(raw: string | null | undefined, mode: Mode): Stored
 /**
  * The session in a login or refresh answer. Expiry times are the server's
  * `expires_in` and `refresh_expires_in` measured on this device's clock.
+ * Rejects with `network_error` when the body cannot be read to its end (the
+ * answer was lost on the way) and `bad_response` when it is not the contract.
  */
 export async function sessionFromResponse(res: Response, cfg: Config): Promise<StoredSession> {
+  let text: string;
+  try {
+    text = await res.text();
+  } catch (err) {
+    // The connection died while the body came: as good as no answer.
+    throw networkError(err);
+  }
   let body: Record<string, unknown>;
   try {
-    body = (await res.json()) as Record<string, unknown>;
+    body = JSON.parse(text) as Record<string, unknown>;
   } catch (err) {
     throw new JwtGuardError('bad_response', 'token response is not JSON', { status: res.status, cause: err });
   }

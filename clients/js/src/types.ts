@@ -75,7 +75,9 @@ export interface ClientOptions {
    * or a 429/502/503/504 (such as 503 store_unavailable). Tokens are never
    * dropped for those. Default 4 attempts, waits from 200 ms to 2 s, which
    * keeps the retries of one refresh inside the server's refresh grace
-   * window (5 s by default).
+   * window (5 s by default). A refresh whose answer was lost is retried at
+   * once only within 4 s of the first loss; later, one attempt per call (see
+   * the README's "What happens when…").
    */
   retry?: RetryOptions;
   /**
@@ -86,6 +88,12 @@ export interface ClientOptions {
   logoutRetry?: BackoffOptions;
   /** A logout call that takes longer is abandoned and queued, in milliseconds. Default 10 000. */
   logoutTimeout?: number;
+  /**
+   * A refresh call without an answer after this long, in milliseconds, is
+   * abandoned and handled like a lost answer: the tokens are kept and the
+   * refresh is sent again with the same refresh token. Default 15 000.
+   */
+  refreshTimeout?: number;
   /** Header that carries the CSRF token in cookie mode. Default `'X-CSRF-Token'`. */
   csrfHeader?: string;
   /** Readable cookie that holds the CSRF token in cookie mode. Default `'jwtguard_csrf'`. */

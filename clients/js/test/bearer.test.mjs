@@ -173,6 +173,36 @@ describe('single-flight refresh', () => {
   });
 });
 
+describe('codes of guarded routes', () => {
+  test('401 token_revoked (a token ahead of a store that lost a rotation) gets one refresh, which heals; no sign-out', async () => {
+    let firstToken;
+    const f = recordingFetch(
+      faultyFetch(({ path, init }) => {
+        const auth = new Headers(init.headers).get('Authorization');
+        if (path === '/api/me' && auth === `Bearer ${firstToken}`) return errorResponse(401, 'token_revoked');
+      }),
+    );
+    const c = client({ fetch: f });
+    const seen = events(c);
+    firstToken = (await c.login(alice)).accessToken;
+    assert.equal((await c.request('/api/me')).status, 200);
+    assert.equal(f.count('POST', '/auth/refresh'), 1);
+    assert.equal(f.count('GET', '/api/me'), 2);
+    assert.deepEqual(seen.map((e) => e.type), ['signedIn', 'refreshed']);
+  });
+
+  test('401 session_expired from a guarded route signs out at once, without a refresh', async () => {
+    const f = recordingFetch(faultyFetch(({ path }) => (path === '/api/me' ? errorResponse(401, 'session_expired') : undefined)));
+    const c = client({ fetch: f });
+    const seen = events(c);
+    await c.login(alice);
+    await assert.rejects(c.request('/api/me'), { code: 'session_expired', status: 401, signedOut: true, retryable: false });
+    assert.equal(f.count('POST', '/auth/refresh'), 0, 'no refresh can extend the absolute lifetime');
+    assert.equal(await c.isSignedIn(), false);
+    assert.deepEqual(seen.at(-1), { type: 'signedOut', reason: 'session_expired' });
+  });
+});
+
 describe('store and network failures never wipe the tokens', () => {
   test('503 store_unavailable on refresh is retried with backoff; the tokens survive', async () => {
     let failures = 2;

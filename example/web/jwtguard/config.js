@@ -23,6 +23,7 @@ export function resolveOptions(options) {
         retry: { attempts: 4, baseDelay: 200, maxDelay: 2000, ...options.retry },
         logoutRetry: { baseDelay: 2000, maxDelay: 300000, ...options.logoutRetry },
         logoutTimeout: options.logoutTimeout ?? 10000,
+        refreshTimeout: options.refreshTimeout ?? 15000,
         csrfHeader: options.csrfHeader ?? 'X-CSRF-Token',
         csrfCookie: options.csrfCookie ?? 'jwtguard_csrf',
         now: options.now ?? Date.now,

@@ -1,5 +1,6 @@
 // Built from clients/js/src by `npm run build` in clients/js. Do not edit.
 import { JwtGuardError } from './errors.js';
+import { unref } from './timing.js';
 /** Methods that need no CSRF header. */
 export const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** Methods that may be sent again when no answer, or a transient one, came back. */
@@ -46,4 +47,21 @@ export function discard(res) {
 /** Whether a request body is a stream, which cannot be sent twice. */
 export function isStream(body) {
     return typeof ReadableStream === 'function' && body instanceof ReadableStream;
+}
+/**
+ * fetchFn with a deadline: after ms without an answer (headers) the request
+ * is aborted and the promise rejects with an error named `TimeoutError`, even
+ * where fetchFn ignores the abort signal. init's own signal is replaced.
+ */
+export function fetchWithin(fetchFn, url, init, ms) {
+    const controller = typeof AbortController === 'function' ? new AbortController() : undefined;
+    let timer;
+    const deadline = new Promise((_, reject) => {
+        timer = setTimeout(() => {
+            reject(Object.assign(new Error(`no answer within ${ms} ms`), { name: 'TimeoutError' }));
+            controller?.abort();
+        }, ms);
+        unref(timer);
+    });
+    return Promise.race([fetchFn(url, { ...init, signal: controller?.signal }), deadline]).finally(() => clearTimeout(timer));
 }

@@ -1,6 +1,6 @@
 // Built from clients/js/src by `npm run build` in clients/js. Do not edit.
-import { isTransientStatus } from './errors.js';
-import { discard, resolveUrl } from './http.js';
+import { isTransientStatus, readErrorBody } from './errors.js';
+import { discard, fetchWithin, resolveUrl } from './http.js';
 import { backoffDelay, unref } from './timing.js';
 /** Logout entries kept at most; the oldest go first. */
 const MAX_PENDING_LOGOUTS = 20;
@@ -107,13 +107,15 @@ export class LogoutQueue {
      * Sends one revocation. `retry`: no answer, or a transient one. `refused`:
      * the server will never accept this token (invalid, already revoked or
      * expired for scope global), so there is nothing left to do.
+     *
+     * In cookie mode a 401 token_revoked may only mean that the access cookie
+     * is one rotation behind (the answer of the last refresh was lost): the
+     * server then accepts the refresh cookie, so the cookies are renewed once
+     * and the revocation sent again.
      */
-    async send(entry) {
+    async send(entry, renewed = false) {
         const { cfg } = this;
         const url = resolveUrl(cfg.base, cfg.paths.logout) + (entry.scope === 'local' ? '' : `?scope=${entry.scope}`);
-        const controller = typeof AbortController === 'function' ? new AbortController() : undefined;
-        const timer = setTimeout(() => controller?.abort(), cfg.logoutTimeout);
-        unref(timer);
         const init = entry.mode === 'bearer'
             ? {
                 method: 'POST',
@@ -121,19 +123,40 @@ export class LogoutQueue {
                 body: JSON.stringify({ refresh_token: entry.refreshToken }),
             }
             : { method: 'POST', headers: { [cfg.csrfHeader]: entry.csrfToken ?? '' }, credentials: 'include' };
+        const outcome = await this.post(url, init);
+        if (outcome !== 'token_revoked')
+            return outcome;
+        if (entry.mode !== 'cookie' || renewed)
+            return 'refused';
+        const renewal = await this.post(resolveUrl(cfg.base, cfg.paths.refresh), {
+            method: 'POST',
+            headers: { Accept: 'application/json', [cfg.csrfHeader]: entry.csrfToken ?? '' },
+            credentials: 'include',
+        });
+        if (renewal === 'revoked')
+            return this.send(entry, true);
+        return renewal === 'retry' ? 'retry' : 'refused';
+    }
+    /** POSTs init to url within the logout timeout; the answer body is not read beyond its error code. */
+    async post(url, init) {
+        let res;
         try {
-            const res = await cfg.fetch(url, { ...init, signal: controller?.signal });
-            discard(res);
-            if (res.ok)
-                return 'revoked';
-            return isTransientStatus(res.status) ? 'retry' : 'refused';
+            res = await fetchWithin(this.cfg.fetch, url, init, this.cfg.logoutTimeout);
         }
         catch {
             return 'retry';
         }
-        finally {
-            clearTimeout(timer);
+        if (res.ok) {
+            discard(res);
+            return 'revoked';
         }
+        if (isTransientStatus(res.status)) {
+            discard(res);
+            return 'retry';
+        }
+        const { error } = res.status === 401 ? await readErrorBody(res) : { error: '' };
+        discard(res);
+        return error === 'token_revoked' ? 'token_revoked' : 'refused';
     }
     async save() {
         if (this.entries.length === 0)

@@ -1,5 +1,5 @@
 // Built from clients/js/src by `npm run build` in clients/js. Do not edit.
-import { JwtGuardError } from './errors.js';
+import { JwtGuardError, networkError } from './errors.js';
 import { readCookie } from './http.js';
 /** The public view of a stored session. */
 export function publicSession(s) {
@@ -40,11 +40,21 @@ export function parseSession(raw, mode) {
 /**
  * The session in a login or refresh answer. Expiry times are the server's
  * `expires_in` and `refresh_expires_in` measured on this device's clock.
+ * Rejects with `network_error` when the body cannot be read to its end (the
+ * answer was lost on the way) and `bad_response` when it is not the contract.
  */
 export async function sessionFromResponse(res, cfg) {
+    let text;
+    try {
+        text = await res.text();
+    }
+    catch (err) {
+        // The connection died while the body came: as good as no answer.
+        throw networkError(err);
+    }
     let body;
     try {
-        body = (await res.json());
+        body = JSON.parse(text);
     }
     catch (err) {
         throw new JwtGuardError('bad_response', 'token response is not JSON', { status: res.status, cause: err });
