@@ -10,6 +10,9 @@
 //	REDIS_CLUSTER_ADDRS  comma-separated seed nodes of a Redis Cluster instead
 //	REDIS_SENTINEL_ADDRS comma-separated sentinels, with REDIS_MASTER_NAME the
 //	            name of the primary they watch, instead
+//	REDIS_REPLICA_ACKS=N durable writes: every login, refresh and logout
+//	            waits until N replicas hold it (REDIS_REPLICA_ACK_TIMEOUT, a
+//	            Go duration, default 500ms; 503 when they don't)
 //	JWT_SECRET  HMAC secret, at least 32 bytes (default: random at each
 //	            start, so tokens do not survive a restart)
 //	COOKIE_INSECURE=1  browser cookies without the Secure attribute, for
@@ -44,6 +47,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -65,10 +69,12 @@ type config struct {
 	clusterAddrs    []string // seed nodes of a Redis Cluster
 	sentinelAddrs   []string // sentinels watching the primary masterName
 	masterName      string
-	keyPrefix       string // Redis key prefix; empty means redisstore's default
-	secret          []byte // HMAC secret of the tokens
-	secretGenerated bool   // secret is random, made at start
-	cookieInsecure  bool   // browser cookies without Secure, for plain HTTP beyond localhost
+	replicaAcks     int           // redisstore.WithReplicaAcks; 0 off
+	ackTimeout      time.Duration // how long a write waits for the replicas
+	keyPrefix       string        // Redis key prefix; empty means redisstore's default
+	secret          []byte        // HMAC secret of the tokens
+	secretGenerated bool          // secret is random, made at start
+	cookieInsecure  bool          // browser cookies without Secure, for plain HTTP beyond localhost
 
 	// accessTTL is the access token lifetime; zero means ginjwt's default.
 	accessTTL time.Duration
@@ -122,7 +128,24 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 			set++
 		}
 	}
+	cfg.ackTimeout = 500 * time.Millisecond
+	if v, ok := lookup("REDIS_REPLICA_ACKS"); ok && v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return cfg, fmt.Errorf("REDIS_REPLICA_ACKS=%q: want the number of replicas every write waits for, such as 1", v)
+		}
+		cfg.replicaAcks = n
+	}
+	if v, ok := lookup("REDIS_REPLICA_ACK_TIMEOUT"); ok && v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 || d >= redisstore.DefaultTimeout {
+			return cfg, fmt.Errorf("REDIS_REPLICA_ACK_TIMEOUT=%q: want a duration below %v, such as 500ms", v, redisstore.DefaultTimeout)
+		}
+		cfg.ackTimeout = d
+	}
 	switch {
+	case cfg.replicaAcks > 0 && set == 0:
+		return cfg, errors.New("REDIS_REPLICA_ACKS needs a real Redis with replicas: set REDIS_ADDR, REDIS_CLUSTER_ADDRS or REDIS_SENTINEL_ADDRS")
 	case set > 1:
 		return cfg, errors.New("set one of REDIS_ADDR, REDIS_CLUSTER_ADDRS and REDIS_SENTINEL_ADDRS, not several")
 	case len(cfg.sentinelAddrs) > 0 && cfg.masterName == "":
@@ -181,6 +204,10 @@ func newAuth(rdb redis.UniversalClient, cfg config, log *slog.Logger) (auths, er
 	var storeOpts []redisstore.Option
 	if cfg.keyPrefix != "" {
 		storeOpts = append(storeOpts, redisstore.WithPrefix(cfg.keyPrefix))
+	}
+	if cfg.replicaAcks > 0 {
+		storeOpts = append(storeOpts, redisstore.WithReplicaAcks(cfg.replicaAcks, cfg.ackTimeout))
+		log.Info("durable writes: each waits for replicas", "replicas", cfg.replicaAcks, "timeout", cfg.ackTimeout)
 	}
 	store, err := redisstore.New(rdb, storeOpts...)
 	if err != nil {

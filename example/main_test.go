@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/jwtguard/jwtguard/ginjwt"
@@ -43,6 +44,13 @@ func TestFlow(t *testing.T) {
 			}
 			testFlow(t, startApp(t, cfg))
 		})
+		if b.IsSentinel() { // a primary with a replica: durable writes
+			t.Run(b.Name+"+acks", func(t *testing.T) {
+				cfg := config{keyPrefix: redistest.Prefix(t, b), secret: testSecret, replicaAcks: 1, ackTimeout: 500 * time.Millisecond,
+					sentinelAddrs: b.SentinelAddrs, masterName: b.MasterName}
+				testFlow(t, startApp(t, cfg))
+			})
+		}
 	}
 }
 
@@ -184,8 +192,15 @@ func TestLoadConfig(t *testing.T) {
 	if err != nil || len(cfg.sentinelAddrs) != 2 || cfg.sentinelAddrs[1] != "b:2" || cfg.masterName != "m" {
 		t.Fatalf("Sentinel set: got %+v, %v", cfg, err)
 	}
+	cfg, err = loadConfig(env(map[string]string{"REDIS_ADDR": "a:1", "REDIS_REPLICA_ACKS": "1", "REDIS_REPLICA_ACK_TIMEOUT": "200ms"}))
+	if err != nil || cfg.replicaAcks != 1 || cfg.ackTimeout != 200*time.Millisecond {
+		t.Fatalf("replica acks set: got %+v, %v", cfg, err)
+	}
 	for _, bad := range []map[string]string{
 		{"REDIS_SENTINEL_ADDRS": "a:1"}, // no master name
+		{"REDIS_REPLICA_ACKS": "1"},     // the embedded Redis has no replicas
+		{"REDIS_ADDR": "a:1", "REDIS_REPLICA_ACKS": "one"},
+		{"REDIS_ADDR": "a:1", "REDIS_REPLICA_ACKS": "1", "REDIS_REPLICA_ACK_TIMEOUT": "5s"},
 		{"REDIS_ADDR": "a:1", "REDIS_CLUSTER_ADDRS": "b:1"},
 		{"REDIS_CLUSTER_ADDRS": "b:1", "REDIS_SENTINEL_ADDRS": "a:1", "REDIS_MASTER_NAME": "m"},
 	} {
