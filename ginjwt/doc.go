@@ -19,11 +19,13 @@
 //   - Concurrent refreshes with the same refresh token (one app, several
 //     requests) converge: within Options.RefreshGrace of a rotation, the
 //     replaced refresh token gets a pair for the current generation.
-//   - Reuse: a rotated refresh token presented again after the grace window
-//     (a replay, or a stolen token) revokes its whole session.
-//   - Logout ends one session with either its access token or its refresh
-//     token, even an expired one: a mobile app holding only a refresh token
-//     can log out.
+//   - A client whose refresh response was lost retries with the replaced
+//     token after the grace window and still converges, Options.RefreshRetries
+//     times per session. An older refresh token, or the replaced one past
+//     that bound (a replay, or a stolen token), revokes its whole session.
+//   - Logout ends one session with its current access token or its current or
+//     previous refresh token, even expired: a mobile app holding only a
+//     refresh token can log out.
 //   - RevokeUser advances the user's version (logout everywhere, password
 //     change): every token of the user stops working.
 //
