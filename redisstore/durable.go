@@ -75,6 +75,10 @@ func (s *Store) writeDurably(ctx context.Context, k keys, script *redis.Script, 
 	if err != nil {
 		return nil, err
 	}
+	// One ack budget for the write: a script missing on the primary (the
+	// first use on a node, or on a replica just promoted, whose script cache
+	// is empty) is loaded and run again within what is left of it.
+	deadline := time.Now().Add(s.ackTimeout)
 	for attempt := 0; ; attempt++ {
 		var (
 			eval *redis.Cmd
@@ -83,7 +87,8 @@ func (s *Store) writeDurably(ctx context.Context, k keys, script *redis.Script, 
 		_, err := node.Pipelined(ctx, func(p redis.Pipeliner) error {
 			eval = script.EvalSha(ctx, p, keys, args...)
 			p.Set(ctx, k.marker(), 1, markerTTL)
-			wait = p.Do(ctx, "WAIT", s.acks, s.ackTimeout.Milliseconds())
+			// WAIT 0 would block without end: at least a millisecond.
+			wait = p.Do(ctx, "WAIT", s.acks, max(time.Until(deadline).Milliseconds(), 1))
 			return nil
 		})
 		if eval != nil && isNoScript(eval.Err()) && attempt == 0 {
@@ -100,6 +105,9 @@ func (s *Store) writeDurably(ctx context.Context, k keys, script *redis.Script, 
 		}
 		got, err := wait.Int64()
 		if err != nil {
+			if strings.HasPrefix(err.Error(), "UNBLOCKED") { // the primary was demoted while it waited
+				return nil, fmt.Errorf("%w: %w", ErrNotReplicated, err)
+			}
 			return nil, err
 		}
 		if got < int64(s.acks) {

@@ -758,12 +758,11 @@ func TestConformanceWithReplicaAcks(t *testing.T) {
 // and a retry once the replica is back succeeds.
 func TestReplicaAcksRefusedWithoutReplica(t *testing.T) {
 	redistest.SkipUnlessReal(t)
-	primary := redistest.StartServer(t)
+	primary := redistest.StartServer(t, "--repl-diskless-sync-delay", "0")
 	replica := redistest.StartServer(t, "--replicaof", "127.0.0.1", strconv.Itoa(primary.Port()))
-	waitFor(t, "the replica to sync", func() bool {
-		info, _ := replica.Client().Info(t.Context(), "replication").Result()
-		return strings.Contains(info, "master_link_status:up")
-	})
+	if err := redistest.WaitWriteAcked(t.Context(), primary.Client(), "sync-probe"); err != nil {
+		t.Fatalf("the replica did not sync: %v", err)
+	}
 	s, err := redisstore.New(primary.Client(), redisstore.WithReplicaAcks(1, 100*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)

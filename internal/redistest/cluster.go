@@ -53,6 +53,9 @@ func StartCluster(t testing.TB, masters int, replicas bool, args ...string) *Clu
 			"--cluster-node-timeout", "1000",
 			// A replica fails over however long its link was down.
 			"--cluster-replica-validity-factor", "0",
+			// A full sync (at start, or of a master that rejoins as a
+			// replica) starts at once, not after Redis' 5 s wait for more.
+			"--repl-diskless-sync-delay", "0",
 		}, args...)...)
 		busPorts[s] = bus
 		if i < masters {
@@ -251,6 +254,30 @@ func WaitReplicated(ctx context.Context, master *redis.Client) error {
 			if offset < target {
 				return fmt.Errorf("%s: replica %d at offset %d of %d", master.Options().Addr, i, offset, target)
 			}
+		}
+		return nil
+	})
+}
+
+// WaitWriteAcked writes key on master, with a one-second TTL, and waits
+// until a replica acknowledges the write (WAIT 1), or ctx ends. Right after
+// a full sync (diskless, Redis' default) Redis
+// 7.0 streams to the new replica, and counts it in WAIT, only from its
+// first periodic acknowledgement, up to a second later: a test that needs
+// WAIT to succeed, as durable writes do, waits for this first. On a
+// Cluster, key must be in a slot that master serves.
+func WaitWriteAcked(ctx context.Context, master *redis.Client, key string) error {
+	return poll(ctx, func() error {
+		var wait *redis.Cmd
+		if _, err := master.Pipelined(ctx, func(p redis.Pipeliner) error {
+			p.Set(ctx, key, 1, time.Second)
+			wait = p.Do(ctx, "WAIT", 1, 200)
+			return nil
+		}); err != nil {
+			return err
+		}
+		if n, err := wait.Int64(); err != nil || n < 1 {
+			return fmt.Errorf("%s: no replica acknowledged a write (%d, %v)", master.Options().Addr, n, err)
 		}
 		return nil
 	})

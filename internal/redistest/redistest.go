@@ -6,9 +6,9 @@
 // REDIS_MASTER_NAME when those are. A real Redis that was asked for but
 // cannot be reached fails the test; it is never skipped.
 //
-// It also starts private redis-server processes (StartServer, StartCluster)
-// for tests that stop, pause, empty or fail over their Redis, so that the
-// shared servers are never disturbed.
+// It also starts private redis-server processes (StartServer, StartCluster,
+// StartSentinel) for tests that stop, pause, empty or fail over their Redis,
+// so that the shared servers are never disturbed.
 package redistest
 
 import (

@@ -49,6 +49,7 @@ type Server struct {
 	dir  string
 	port int
 	args []string
+	conf string // path of a configuration file passed first, or ""
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -61,11 +62,25 @@ type Server struct {
 // It fails t when redis-server is not installed or does not start.
 func StartServer(t testing.TB, args ...string) *Server {
 	t.Helper()
+	return startServer(t, "", args...)
+}
+
+// startServer is StartServer with a configuration file: when conf is not
+// empty it is written to the server's directory and passed first, where
+// redis-server wants it (a sentinel needs one it can rewrite).
+func startServer(t testing.TB, conf string, args ...string) *Server {
+	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		t.Fatalf("this test starts its own Redis and needs redis-server in PATH: %v", err)
 	}
 	s := &Server{t: t, bin: bin, dir: t.TempDir(), args: args}
+	if conf != "" {
+		s.conf = filepath.Join(s.dir, "redis.conf")
+		if err := os.WriteFile(s.conf, []byte(conf), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	t.Cleanup(s.cleanup)
 	var lastErr error
 	for range 5 { // another process may take the free port first
@@ -106,14 +121,19 @@ func (s *Server) Client() *redis.Client {
 	return c
 }
 
-// start runs the process and waits until it answers PING.
-func (s *Server) start() error {
+// start runs the process, with extra options added to its own for this run
+// only, and waits until it answers PING.
+func (s *Server) start(extra ...string) error {
 	base := []string{
 		"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1", "--protected-mode", "no",
 		"--dir", s.dir, "--logfile", "redis.log", "--daemonize", "no",
 		"--save", "", "--appendonly", "no",
 	}
-	cmd := exec.Command(s.bin, append(base, s.args...)...)
+	argv := append(append(base, s.args...), extra...)
+	if s.conf != "" {
+		argv = append([]string{s.conf}, argv...)
+	}
+	cmd := exec.Command(s.bin, argv...)
 	cmd.Dir = s.dir
 	cmd.SysProcAttr = sysProcAttr()
 	if err := cmd.Start(); err != nil {
