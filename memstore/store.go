@@ -159,24 +159,19 @@ func (s *Store) Rotate(ctx context.Context, subject, sessionID string, r ginjwt.
 		return ginjwt.RotateResult{Outcome: ginjwt.Expired}, nil
 	}
 
-	if r.Generation == se.generation {
-		se.generation++
-		se.rotated = at
-		se.ip, se.userAgent = r.Client.IP, r.Client.UserAgent
-		se.expires = now.Add(min(ttl, left))
-		u.expires = later(u.expires, se.expires)
-		return ginjwt.RotateResult{Outcome: ginjwt.Rotated, Generation: se.generation}, nil
-	}
-
-	// A later generation: the store lost rotations the client saw. Move on
-	// to the one after it, as if they had happened.
-	if r.Generation > se.generation {
+	// The current generation rotates; a later one, which only a store that
+	// lost rotations can see, moves the session on past it (heals).
+	if r.Generation >= se.generation {
+		outcome := ginjwt.Rotated
+		if r.Generation > se.generation {
+			outcome = ginjwt.Healed
+		}
 		se.generation = r.Generation + 1
 		se.rotated = at
 		se.ip, se.userAgent = r.Client.IP, r.Client.UserAgent
 		se.expires = now.Add(min(ttl, left))
 		u.expires = later(u.expires, se.expires)
-		return ginjwt.RotateResult{Outcome: ginjwt.Healed, Generation: se.generation}, nil
+		return ginjwt.RotateResult{Outcome: outcome, Generation: se.generation}, nil
 	}
 
 	// The previous generation: a rotated session only, since before the
@@ -201,44 +196,33 @@ func (s *Store) Rotate(ctx context.Context, subject, sessionID string, r ginjwt.
 
 // DeleteSession implements ginjwt.Store.
 func (s *Store) DeleteSession(ctx context.Context, subject, sessionID string) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.clock()
-	s.sweep(now)
-
-	if u := s.liveUser(subject, now); u != nil {
-		delete(u.sessions, sessionID)
-	}
-	return nil
+	return s.changeUser(ctx, subject, func(u *user) { delete(u.sessions, sessionID) })
 }
 
 // RevokeOtherSessions implements ginjwt.Store.
 func (s *Store) RevokeOtherSessions(ctx context.Context, subject, keepID string) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.clock()
-	s.sweep(now)
-
-	if u := s.liveUser(subject, now); u != nil {
+	return s.changeUser(ctx, subject, func(u *user) {
 		for id := range u.sessions {
 			if id != keepID {
 				delete(u.sessions, id)
 			}
 		}
-	}
-	return nil
+	})
 }
 
 // RevokeUser implements ginjwt.Store. The subject's version advances and
 // stays as long as it would have for its sessions, so that the next login
 // gets the new version.
 func (s *Store) RevokeUser(ctx context.Context, subject string) error {
+	return s.changeUser(ctx, subject, func(u *user) {
+		u.version++
+		clear(u.sessions)
+	})
+}
+
+// changeUser applies change, under the lock, to subject's live state; a
+// subject without live state is left alone.
+func (s *Store) changeUser(ctx context.Context, subject string, change func(*user)) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -246,10 +230,8 @@ func (s *Store) RevokeUser(ctx context.Context, subject string) error {
 	defer s.mu.Unlock()
 	now := s.clock()
 	s.sweep(now)
-
 	if u := s.liveUser(subject, now); u != nil {
-		u.version++
-		clear(u.sessions)
+		change(u)
 	}
 	return nil
 }
