@@ -1,17 +1,13 @@
 package bench
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/jwtguard/jwtguard/ginjwt"
 	"github.com/jwtguard/jwtguard/internal/redistest"
 	"github.com/redis/go-redis/v9"
 )
@@ -47,34 +43,7 @@ func BenchmarkDurableRefreshParallel(b *testing.B) {
 	rdb := replicatedRedis(b)
 	for _, acks := range []int{0, 1} {
 		b.Run("acks="+strconv.Itoa(acks), func(b *testing.B) {
-			a := newOurAppOn(b, ourConfig{tokenCache: -1, acks: acks}, rdb, "bench-acks"+strconv.Itoa(acks)+":")
-			n := throughputParallelism * runtime.GOMAXPROCS(0)
-			pool := make([]string, n)
-			for i := range pool {
-				pool[i] = a.login(b, "user-"+strconv.Itoa(10000+i)).RefreshToken
-			}
-			var next, bad atomic.Int64
-			b.SetParallelism(throughputParallelism)
-			b.ReportAllocs()
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				rt := pool[int(next.Add(1)-1)%n]
-				for pb.Next() {
-					w := httptest.NewRecorder()
-					a.engine.ServeHTTP(w, refreshRequest(rt))
-					var tr ginjwt.TokenResponse
-					if w.Code != http.StatusOK || json.Unmarshal(w.Body.Bytes(), &tr) != nil {
-						bad.Store(int64(w.Code))
-						return
-					}
-					rt = tr.RefreshToken
-				}
-			})
-			b.StopTimer()
-			if code := bad.Load(); code != 0 {
-				b.Fatalf("refresh answered %d", code)
-			}
-			reportRate(b)
+			runRefreshParallel(b, newOurAppOn(b, ourConfig{tokenCache: -1, acks: acks}, rdb, "bench-acks"+strconv.Itoa(acks)+":"))
 		})
 	}
 }

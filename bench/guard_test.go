@@ -368,8 +368,11 @@ const throughputParallelism = 16
 // BenchmarkRefreshParallel: refresh-token rotations per second, each
 // goroutine rotating its own session (verify the refresh token, one store
 // script, sign a new pair, JSON response).
-func BenchmarkRefreshParallel(b *testing.B) {
-	a := newOurApp(b, coldConfig)
+func BenchmarkRefreshParallel(b *testing.B) { runRefreshParallel(b, newOurApp(b, coldConfig)) }
+
+// runRefreshParallel measures refreshes per second through a, each
+// goroutine rotating its own session.
+func runRefreshParallel(b *testing.B, a *ourApp) {
 	n := throughputParallelism * runtime.GOMAXPROCS(0)
 	pool := make([]string, n)
 	for i := range pool {
