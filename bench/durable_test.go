@@ -4,9 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/jwtguard/jwtguard/internal/redistest"
 	"github.com/redis/go-redis/v9"
@@ -20,20 +18,7 @@ import (
 // replicatedRedis starts a primary with one replica and returns a client on
 // the primary.
 func replicatedRedis(b *testing.B) *redis.Client {
-	b.Helper()
-	primary := redistest.StartServer(b)
-	replica := redistest.StartServer(b, "--replicaof", "127.0.0.1", strconv.Itoa(primary.Port()))
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		info, _ := replica.Client().Info(b.Context(), "replication").Result()
-		if strings.Contains(info, "master_link_status:up") {
-			break
-		}
-		if time.Now().After(deadline) {
-			b.Fatal("the replica did not sync")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	primary, _ := redistest.StartReplicated(b)
 	return primary.Client()
 }
 

@@ -1,9 +1,7 @@
 package redisstore_test
 
 import (
-	"context"
 	"errors"
-	"strconv"
 	"testing"
 	"time"
 
@@ -19,9 +17,7 @@ import (
 // breaker is shared by reads and writes.
 func TestReplicaAcksMissingReplicaKeepsReads(t *testing.T) {
 	redistest.SkipUnlessReal(t)
-	primary := redistest.StartServer(t, "--repl-diskless-sync-delay", "0")
-	replica := redistest.StartServer(t, "--replicaof", "127.0.0.1", strconv.Itoa(primary.Port()))
-	syncReplica(t, primary, replica)
+	primary, replica := redistest.StartReplicated(t)
 	s, err := redisstore.New(primary.Client(), redisstore.WithReplicaAcks(1, 50*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
@@ -53,9 +49,7 @@ func TestReplicaAcksMissingReplicaKeepsReads(t *testing.T) {
 func TestReplicaAcksFirstUseWaitsOnce(t *testing.T) {
 	redistest.SkipUnlessReal(t)
 	const ackTimeout, timeout = 600 * time.Millisecond, time.Second
-	primary := redistest.StartServer(t, "--repl-diskless-sync-delay", "0")
-	replica := redistest.StartServer(t, "--replicaof", "127.0.0.1", strconv.Itoa(primary.Port()))
-	syncReplica(t, primary, replica)
+	primary, replica := redistest.StartReplicated(t)
 	s, err := redisstore.New(primary.Client(), redisstore.WithReplicaAcks(1, ackTimeout), redisstore.WithTimeout(timeout))
 	if err != nil {
 		t.Fatal(err)
@@ -73,15 +67,4 @@ func TestReplicaAcksFirstUseWaitsOnce(t *testing.T) {
 		t.Fatalf("first DeleteSession, replica paused: %v after %v; want ErrNotReplicated within about %v", err, took, ackTimeout)
 	}
 	t.Logf("refused after %v", took)
-}
-
-// syncReplica waits until replica is in sync with primary and acknowledges
-// its writes (see redistest.WaitWriteAcked).
-func syncReplica(t *testing.T, primary, replica *redistest.Server) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	if err := redistest.WaitWriteAcked(ctx, primary.Client(), "redistest:ack"); err != nil {
-		t.Fatalf("replica %s: %v", replica.Addr(), err)
-	}
 }

@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -758,11 +757,7 @@ func TestConformanceWithReplicaAcks(t *testing.T) {
 // and a retry once the replica is back succeeds.
 func TestReplicaAcksRefusedWithoutReplica(t *testing.T) {
 	redistest.SkipUnlessReal(t)
-	primary := redistest.StartServer(t, "--repl-diskless-sync-delay", "0")
-	replica := redistest.StartServer(t, "--replicaof", "127.0.0.1", strconv.Itoa(primary.Port()))
-	if err := redistest.WaitWriteAcked(t.Context(), primary.Client(), "sync-probe"); err != nil {
-		t.Fatalf("the replica did not sync: %v", err)
-	}
+	primary, replica := redistest.StartReplicated(t)
 	s, err := redisstore.New(primary.Client(), redisstore.WithReplicaAcks(1, 100*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)

@@ -272,3 +272,18 @@ func (s *Server) cleanup() {
 		s.t.Logf("log of redis-server on port %d:\n%s", s.port, s.logTail())
 	}
 }
+
+// StartReplicated starts a primary and one replica of it, as StartServer
+// does, and waits until the replica acknowledges writes (see
+// WaitWriteAcked), so that a WAIT for one replica succeeds at once.
+func StartReplicated(t testing.TB) (primary, replica *Server) {
+	t.Helper()
+	primary = StartServer(t, "--repl-diskless-sync-delay", "0")
+	replica = StartServer(t, "--replicaof", "127.0.0.1", strconv.Itoa(primary.Port()))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := WaitWriteAcked(ctx, primary.Client(), "redistest:ack"); err != nil {
+		t.Fatalf("replica %s of %s: %v", replica.Addr(), primary.Addr(), err)
+	}
+	return primary, replica
+}
