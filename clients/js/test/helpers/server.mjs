@@ -33,14 +33,16 @@ async function exampleBinary() {
 
 /**
  * Starts the example and resolves when it listens. env is added to the
- * server's environment (ACCESS_TTL, …). REDIS_ADDR is removed, so the server
- * always uses its embedded Redis even where CI exports one.
+ * server's environment (ACCESS_TTL, …). Every Redis setting is removed, so
+ * the server always uses its own embedded Redis even where CI exports real
+ * ones: servers of concurrent tests must not share sessions.
  */
 export async function startExample({ env = {}, timeoutMs = 60_000 } = {}) {
   const { bin, cleanup } = await exampleBinary();
   const childEnv = { ...process.env, ADDR: '127.0.0.1:0', ...env };
-  delete childEnv.REDIS_ADDR;
-  delete childEnv.REDIS_CLUSTER_ADDRS;
+  for (const name of Object.keys(childEnv)) {
+    if (name.startsWith('REDIS_')) delete childEnv[name];
+  }
   const child = spawn(bin, [], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
