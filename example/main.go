@@ -25,6 +25,7 @@
 //	POST   /auth/login          {"username","password"} -> tokens (bearer transport)
 //	POST   /auth/refresh        {"refresh_token"} -> tokens
 //	POST   /auth/logout         access or refresh token; ?scope=local|others|global
+//	POST   /auth/step-up        access token + {"username","password"} -> a fresh access token
 //	GET    /auth/sessions       the caller's sessions
 //	DELETE /auth/sessions/:id   end one of them
 //	       /web/auth/...        the same routes with the cookie transport for browsers:
@@ -33,6 +34,7 @@
 //	GET    /api/me              who am I (guarded)
 //	POST   /api/password        {"current_password","new_password"}: logs out everywhere
 //	GET    /api/admin           admins only
+//	GET    /api/account/export  needs a login or step-up within 5 minutes (RFC 9470)
 //	GET    /healthz
 //	GET    /demo/               browser demo of the JavaScript client (example/web)
 package main
@@ -265,6 +267,8 @@ func newRouter(auth auths, log *slog.Logger) *gin.Engine {
 	api := router.Group("/api", guard.Middleware())
 	api.GET("/me", me)
 	api.POST("/password", changePassword(guard))
+	// Downloading one's data needs a login or step-up within 5 minutes.
+	router.GET("/api/account/export", guard.Middleware(guard.RequireRecentAuth(5*time.Minute)), me)
 	router.GET("/api/admin", guard.Middleware(ginjwt.RequireRole("admin")), func(c *gin.Context) {
 		c.JSON(http.StatusOK, gin.H{"message": "hello, admin"})
 	})
@@ -276,6 +280,7 @@ func mountAuth(g *gin.RouterGroup, auth *ginjwt.Auth) {
 	g.POST("/login", auth.LoginHandler())
 	g.POST("/refresh", auth.RefreshHandler())
 	g.POST("/logout", auth.LogoutHandler())
+	g.POST("/step-up", auth.Middleware(), auth.StepUpHandler())
 	g.GET("/sessions", auth.SessionsHandler())
 	g.DELETE("/sessions/:id", auth.RevokeSessionHandler())
 }

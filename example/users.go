@@ -61,6 +61,10 @@ func authenticate(c *gin.Context) (ginjwt.Identity, error) {
 	if err := c.ShouldBindJSON(&creds); err != nil {
 		return ginjwt.Identity{}, fmt.Errorf("%w: login body: %w", ginjwt.ErrBadRequest, err)
 	}
+	// Locked-out names are refused before any password work, known or not.
+	if err := ginjwt.LoginAttempt(c, creds.Username); err != nil {
+		return ginjwt.Identity{}, err
+	}
 	usersMu.RLock()
 	u, known := users[creds.Username]
 	usersMu.RUnlock()

@@ -100,8 +100,13 @@ type attackSuite struct {
 
 	hs, rs, es, ed *app // HS256 (no kid), RS256 kid "rs", ES256 kid "es", EdDSA kid "ed"
 	billing        *app // another service: issuer "billing", the same HMAC secret as hs
+	// web is the HS256 app with the cookie transport, reading the access
+	// token from the header, the cookie or the query parameter access_token.
+	web *app
 
 	hsTok, rsTok, esTok, edTok, billingTok ginjwt.TokenResponse
+	// webAlice and webBob are the tokens of web, from its cookies.
+	webAlice, webBob ginjwt.TokenResponse
 
 	// jku is an attacker's server that jku and x5u headers point at; the
 	// library must never fetch from it.
@@ -119,8 +124,13 @@ func newAttackSuite(t *testing.T, b redistest.Backend, keys *attackKeys) *attack
 	s.es = newApp(t, b, withKey(ginjwt.Key{ID: "es", Algorithm: "ES256", Private: keys.ec}))
 	s.ed = newApp(t, b, withKey(ginjwt.Key{ID: "ed", Algorithm: "EdDSA", Private: keys.ed}))
 	s.billing = newApp(t, b, func(o *ginjwt.Options) { o.Issuer = "billing" })
+	s.web = newApp(t, b, func(o *ginjwt.Options) {
+		o.Cookies = &ginjwt.CookieOptions{RefreshPath: "/auth/refresh"}
+		o.TokenLookup = []ginjwt.TokenExtractor{ginjwt.FromHeader, ginjwt.FromCookie("jwtguard_access"), ginjwt.FromQuery("access_token")}
+	})
 	s.hsTok, s.rsTok, s.esTok, s.edTok = s.hs.login("alice"), s.rs.login("alice"), s.es.login("alice"), s.ed.login("alice")
 	s.billingTok = s.billing.login("alice")
+	s.webAlice, s.webBob = cookieLogin(t, s.web, "alice"), cookieLogin(t, s.web, "bob")
 	s.jku = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.fetches.Add(1)
 		w.Header().Set("Content-Type", "application/json")
@@ -130,15 +140,37 @@ func newAttackSuite(t *testing.T, b redistest.Backend, keys *attackKeys) *attack
 	return s
 }
 
+// cookieLogin logs user in to a cookie app and returns the tokens of its
+// cookies.
+func cookieLogin(t *testing.T, a *app, user string) ginjwt.TokenResponse {
+	t.Helper()
+	r := a.do("POST", "/auth/login", "application/json", `{"username":"`+user+`","password":"`+testPasswords[user]+`"}`)
+	var tr ginjwt.TokenResponse
+	for _, c := range (&http.Response{Header: r.header}).Cookies() {
+		switch c.Name {
+		case "jwtguard_access":
+			tr.AccessToken = c.Value
+		case "jwtguard_refresh":
+			tr.RefreshToken = c.Value
+		}
+	}
+	if tr.AccessToken == "" || tr.RefreshToken == "" {
+		t.Fatalf("login did not set the token cookies: %d %s", r.status, r.body)
+	}
+	return tr
+}
+
 // attack is one row of the table.
 type attack struct {
 	name   string
 	route  string // "guard", "refresh" or "logout"
 	target *app   // nil: the HS256 app
 
-	authz       string // Authorization header, if not empty
-	ctype, body string // request body
-	query       string // logout query, such as "?scope=global"
+	authz       string   // Authorization header, if not empty
+	moreAuthz   []string // further Authorization headers
+	cookie      string   // Cookie header, if not empty
+	ctype, body string   // request body
+	query       string   // query, such as "?scope=global"
 
 	// via is how the request travels: "" through the HTTP client, "engine"
 	// straight into the gin engine with httptest.NewRecorder (header values
@@ -183,7 +215,11 @@ func (x attack) send(t *testing.T, a *app) response {
 	t.Helper()
 	method, path := http.MethodPost, "/auth/"+x.route+x.query
 	if x.route == "guard" {
-		method, path = http.MethodGet, "/api/me"
+		method, path = http.MethodGet, "/api/me"+x.query
+	}
+	var authz []string
+	if x.authz != "" {
+		authz = append([]string{x.authz}, x.moreAuthz...)
 	}
 	switch x.via {
 	case "engine":
@@ -191,8 +227,11 @@ func (x attack) send(t *testing.T, a *app) response {
 		if x.ctype != "" {
 			req.Header["Content-Type"] = []string{x.ctype}
 		}
-		if x.authz != "" {
-			req.Header["Authorization"] = []string{x.authz}
+		if authz != nil {
+			req.Header["Authorization"] = authz
+		}
+		if x.cookie != "" {
+			req.Header["Cookie"] = []string{x.cookie}
 		}
 		w := httptest.NewRecorder()
 		a.srv.Config.Handler.ServeHTTP(w, req)
@@ -206,8 +245,11 @@ func (x attack) send(t *testing.T, a *app) response {
 		_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
 		var req bytes.Buffer
 		fmt.Fprintf(&req, "%s %s HTTP/1.1\r\nHost: jwtguard.test\r\nConnection: close\r\n", method, path)
-		if x.authz != "" {
-			fmt.Fprintf(&req, "Authorization: %s\r\n", x.authz)
+		for _, v := range authz {
+			fmt.Fprintf(&req, "Authorization: %s\r\n", v)
+		}
+		if x.cookie != "" {
+			fmt.Fprintf(&req, "Cookie: %s\r\n", x.cookie)
 		}
 		if x.ctype != "" {
 			fmt.Fprintf(&req, "Content-Type: %s\r\n", x.ctype)
@@ -231,8 +273,11 @@ func (x attack) send(t *testing.T, a *app) response {
 	if x.ctype != "" {
 		req.Header.Set("Content-Type", x.ctype)
 	}
-	if x.authz != "" {
-		req.Header.Set("Authorization", x.authz)
+	for _, v := range authz {
+		req.Header.Add("Authorization", v)
+	}
+	if x.cookie != "" {
+		req.Header.Set("Cookie", x.cookie)
 	}
 	res, err := a.srv.Client().Do(req)
 	if err != nil {
@@ -260,7 +305,7 @@ func (s *attackSuite) run(t *testing.T, x attack) {
 	if len(x.token) >= 8 && bytes.Contains(r.body, []byte(x.token)) {
 		t.Errorf("the answer echoes the token: %s", r.body)
 	}
-	for _, tok := range []ginjwt.TokenResponse{s.hsTok, s.rsTok, s.esTok, s.edTok, s.billingTok} {
+	for _, tok := range []ginjwt.TokenResponse{s.hsTok, s.rsTok, s.esTok, s.edTok, s.billingTok, s.webAlice, s.webBob} {
 		if r.status != http.StatusOK && (bytes.Contains(r.body, []byte(tok.AccessToken)) || bytes.Contains(r.body, []byte(tok.RefreshToken))) {
 			t.Errorf("the answer echoes a legitimate token: %s", r.body)
 		}
@@ -286,6 +331,9 @@ func (s *attackSuite) legitimateSessionsStillWork(t *testing.T) {
 		expect(t, c.name+": access token after the attacks", c.a.me(c.tok.AccessToken), http.StatusOK, "")
 		next := c.a.refresh(c.tok.RefreshToken).tokens(t)
 		expect(t, c.name+": refreshed access token", c.a.me(next.AccessToken), http.StatusOK, "")
+	}
+	for _, tok := range []ginjwt.TokenResponse{s.webAlice, s.webBob} {
+		expect(t, "web: access token after the attacks", s.web.me(tok.AccessToken), http.StatusOK, "")
 	}
 }
 
@@ -679,6 +727,49 @@ func (s *attackSuite) rows(t *testing.T) []attack {
 		refreshRow("refresh gen zero", oursRefresh(rh, refreshClaims("gen", 0)), invalid),
 		refreshRow("refresh case-colliding VER", oursRefresh(rh, strings.Replace(refresh, "{", `{"VER":1,`, 1)), malformed),
 
+		// --- JOSE header names and UTF-8: a header must read the same to every
+		// JSON parser. Each of these is signed with the app's own key, so only
+		// the parser rules refuse it.
+		guardRow("escaped crit header name", ours(`{"alg":"HS256","typ":"at+jwt","\u0063rit":["foo"]}`, access), malformed),
+		guardRow("escaped alg header name reading none", ours(`{"alg":"HS256","typ":"at+jwt","\u0061lg":"none"}`, access), malformed),
+		guardRow("escaped kid header name", ours(`{"alg":"HS256","typ":"at+jwt","\u006bid":"other"}`, access), malformed),
+		guardRow("duplicate alg, none first", ours(`{"alg":"none","typ":"at+jwt","alg":"HS256"}`, access), malformed),
+		guardRow("duplicate typ", ours(`{"alg":"HS256","typ":"rt+jwt","typ":"at+jwt"}`, access), malformed),
+		guardRow("duplicate kid", forge(t, jwt.SigningMethodRS256, k.rsa, `{"alg":"RS256","typ":"at+jwt","kid":"other","kid":"rs"}`, rsAccess), malformed).on(s.rs),
+		guardRow("duplicate unread header parameter", ours(`{"alg":"HS256","typ":"at+jwt","x":1,"x":2}`, access), malformed),
+		guardRow("case-colliding ALG", ours(`{"alg":"HS256","typ":"at+jwt","ALG":"none"}`, access), malformed),
+		guardRow("case-colliding Crit", ours(`{"alg":"HS256","typ":"at+jwt","Crit":["exp"]}`, access), malformed),
+		guardRow("Kelvin sign folding to kid", forge(t, jwt.SigningMethodRS256, k.rsa, "{\"alg\":\"RS256\",\"typ\":\"at+jwt\",\"kid\":\"rs\",\"\u212aid\":\"x\"}", rsAccess), malformed).on(s.rs),
+		guardRow("invalid UTF-8 in a header name", ours("{\"alg\":\"HS256\",\"typ\":\"at+jwt\",\"x\xff\":1}", access), malformed),
+		guardRow("invalid UTF-8 in an unread header value", ours("{\"alg\":\"HS256\",\"typ\":\"at+jwt\",\"x\":\"\xc0\xaf\"}", access), malformed),
+		guardRow("UTF-16 surrogate in the kid", forge(t, jwt.SigningMethodRS256, k.rsa, "{\"alg\":\"RS256\",\"typ\":\"at+jwt\",\"kid\":\"rs\xed\xa0\x80\"}", rsAccess), malformed).on(s.rs),
+		guardRow("invalid UTF-8 in sub", ours(ah, strings.Replace(access, `"sub":"alice"`, "\"sub\":\"alice\xff\"", 1)), malformed),
+		guardRow("invalid UTF-8 in ext", ours(ah, strings.Replace(access, "{", "{\"ext\":{\"name\":\"\xfe\"},", 1)), malformed),
+		guardRow("invalid UTF-8 in a role", ours(ah, strings.Replace(access, `"roles":["admin"]`, "\"roles\":[\"admin\xc3\"]", 1)), malformed),
+		refreshRow("refresh escaped crit header name", oursRefresh(`{"alg":"HS256","typ":"rt+jwt","\u0063rit":["foo"]}`, refresh), malformed),
+		refreshRow("refresh invalid UTF-8 in sid", oursRefresh(rh, strings.Replace(refresh, `"sid":"`, "\"sid\":\"\xff", 1)), malformed),
+		logoutBearerRow("logout escaped alg header name", ours(`{"alg":"HS256","typ":"at+jwt","\u0061lg":"none"}`, access), malformed),
+
+		// --- repeated credentials: one Authorization header, one access
+		// cookie, one query parameter, never "first wins"
+		guardRow("two Authorization headers, genuine first", tok.AccessToken, malformed).withAuthz("Bearer " + signHS256(t, ah, access, evil)),
+		guardRow("two Authorization headers, genuine second", signHS256(t, ah, access, evil), malformed).withAuthz("Bearer " + tok.AccessToken),
+		guardRow("the genuine Authorization header twice", tok.AccessToken, malformed).withAuthz("Bearer " + tok.AccessToken),
+		guardRow("two Authorization headers (raw TCP)", tok.AccessToken, malformed).withAuthz("Bearer " + tok.AccessToken).through("raw"),
+		attack{name: "Basic then Bearer", route: "guard", authz: "Basic YWxpY2U6cHc=", moreAuthz: []string{"Bearer " + tok.AccessToken},
+			status: http.StatusUnauthorized, code: malformed},
+		attack{name: "two Basic headers", route: "guard", authz: "Basic YWxpY2U6cHc=", moreAuthz: []string{"Basic Ym9iOnB3"},
+			status: http.StatusUnauthorized, code: missing},
+		logoutBearerRow("logout with two Authorization headers", tok.AccessToken, malformed).withAuthz("Bearer " + tok.AccessToken).withQuery("?scope=global"),
+		attack{name: "two access cookies (cookie tossing)", route: "guard", target: s.web, cookie: "jwtguard_access=" + s.webBob.AccessToken + "; jwtguard_access=" + s.webAlice.AccessToken,
+			token: s.webBob.AccessToken, status: http.StatusUnauthorized, code: malformed},
+		attack{name: "the access cookie twice", route: "guard", target: s.web, cookie: "jwtguard_access=" + s.webAlice.AccessToken + "; jwtguard_access=" + s.webAlice.AccessToken,
+			status: http.StatusUnauthorized, code: malformed},
+		attack{name: "two refresh cookies (cookie tossing)", route: "refresh", target: s.web, cookie: "jwtguard_refresh=" + s.webBob.RefreshToken + "; jwtguard_refresh=" + s.webAlice.RefreshToken,
+			token: s.webBob.RefreshToken, status: http.StatusUnauthorized, code: malformed},
+		attack{name: "access_token query parameter twice", route: "guard", target: s.web, query: "?access_token=" + s.webBob.AccessToken + "&access_token=" + s.webAlice.AccessToken,
+			token: s.webBob.AccessToken, status: http.StatusUnauthorized, code: malformed},
+
 		// --- request bodies of refresh and logout
 		{name: "form with a forged token first", route: "refresh", ctype: "application/x-www-form-urlencoded",
 			body:   url.Values{"grant_type": {"refresh_token"}, "refresh_token": {unsigned(`{"alg":"none","typ":"rt+jwt"}`, refresh), tok.RefreshToken}}.Encode(),
@@ -709,6 +800,12 @@ func (s *attackSuite) rows(t *testing.T) []attack {
 }
 
 func (x attack) withQuery(q string) attack { x.query = q; return x }
+
+// withAuthz adds Authorization headers after the row's own.
+func (x attack) withAuthz(values ...string) attack {
+	x.moreAuthz = append(x.moreAuthz, values...)
+	return x
+}
 
 // spareBits returns the base64url character that decodes to the same bits
 // as c in the last position of a 32-byte value (whose low two bits are

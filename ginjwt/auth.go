@@ -20,6 +20,8 @@ type Auth struct {
 	// expired token of a session may still end it.
 	logoutAccess  *verifier
 	logoutRefresh *verifier
+	throttle      Throttle // nil when there is none
+	limits        Limits   // with defaults; the built-in limits apply unless Off
 }
 
 // Identity is who logged in, as returned by Options.Authenticate.
@@ -35,6 +37,12 @@ type Identity struct {
 	// Scopes go into the "scope" claim of both tokens; see RequireScope.
 	// Scopes must not contain spaces.
 	Scopes []string
+	// ACR is the authentication context class reference of this login or
+	// step-up ("acr" claim, e.g. "mfa"), for RequireACR. Optional.
+	ACR string
+	// AMR lists the authentication methods used ("amr" claim, RFC 8176,
+	// e.g. "pwd", "otp"). Optional.
+	AMR []string
 	// Extra is encoded as JSON into the "ext" claim of both tokens and kept
 	// across refreshes; read it back with Claims.DecodeExtra. Optional. It is
 	// visible to anyone holding the token: never put secrets in it.
@@ -76,7 +84,20 @@ func New(o Options) (*Auth, error) {
 	if o.TokenCacheSize > 0 {
 		tokens = newTokenCache(o.TokenCacheSize, o.Leeway)
 	}
+	limits, err := o.Limits.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	throttle := o.Throttle
+	if throttle == nil {
+		throttle, _ = o.Store.(Throttle)
+	}
+	if throttle == nil && !limits.Off {
+		return nil, fmt.Errorf("%w: Options.Limits need a Throttle, and the Store does not implement one; set Options.Throttle, or Options.Limits.Off to go without limits", ErrInvalidOptions)
+	}
 	return &Auth{
+		throttle:      throttle,
+		limits:        limits,
 		tokens:        tokens,
 		opts:          o,
 		cookies:       cookies,

@@ -38,9 +38,17 @@ type Claims struct {
 	// Generation is the session's generation when the token was issued; it
 	// advances on every refresh.
 	Generation int64 `json:"gen"`
-	// AuthTime is when the user logged in (seconds since the epoch, as in
-	// OpenID Connect); the session's absolute lifetime counts from it.
+	// AuthTime is when the user last authenticated: logged in, or stepped up
+	// (seconds since the epoch, as in OpenID Connect).
 	AuthTime int64 `json:"auth_time"`
+	// SessionStart is when the session began, when that is not AuthTime
+	// (a token of Auth.StepUp); the session's absolute lifetime counts from
+	// it. Zero otherwise: read it with the AuthTime.
+	SessionStart int64 `json:"sst,omitempty"`
+	// ACR and AMR describe the authentication at AuthTime (Identity.ACR
+	// and Identity.AMR); see RequireACR.
+	ACR string   `json:"acr,omitempty"`
+	AMR []string `json:"amr,omitempty"`
 	// Roles are the subject's roles, as Identity.Roles at login; see RequireRole.
 	Roles []string `json:"roles,omitempty"`
 	// Scope is the space-separated list of scopes granted (RFC 8693 §4.2),
@@ -49,6 +57,14 @@ type Claims struct {
 	// Extra holds the application's own claims as JSON, exactly as
 	// Identity.Extra was encoded at login. Read them with DecodeExtra.
 	Extra json.RawMessage `json:"ext,omitempty"`
+}
+
+// sessionStart is when the session began, in seconds since the epoch.
+func (c *Claims) sessionStart() int64 {
+	if c.SessionStart != 0 {
+		return c.SessionStart
+	}
+	return c.AuthTime
 }
 
 // DecodeExtra decodes the application's claims (Identity.Extra at login) into v.
@@ -63,18 +79,26 @@ func (c *Claims) DecodeExtra(v any) error {
 // claimNames are the claims this package reads.
 var claimNames = [][]byte{
 	[]byte("iss"), []byte("sub"), []byte("aud"), []byte("exp"), []byte("nbf"), []byte("iat"), []byte("jti"),
-	[]byte("typ"), []byte("sid"), []byte("ver"), []byte("gen"), []byte("auth_time"), []byte("roles"),
+	[]byte("typ"), []byte("sid"), []byte("ver"), []byte("gen"), []byte("auth_time"), []byte("sst"), []byte("acr"), []byte("amr"), []byte("roles"),
 	[]byte("scope"), []byte("ext"),
 }
 
-var errClaimNames = errors.New("duplicate, case-colliding or escaped claim names")
+// headerNames are the JOSE header parameters this package reads.
+var headerNames = [][]byte{[]byte("alg"), []byte("typ"), []byte("kid"), []byte("crit")}
+
+var (
+	errClaimNames  = errors.New("duplicate, case-colliding or escaped claim names")
+	errHeaderNames = errors.New("duplicate, case-colliding or escaped parameter names")
+	errUTF8        = errors.New("invalid UTF-8") // encoding/json would read each bad byte as U+FFFD
+)
 
 // UnmarshalJSON decodes claims strictly: besides the usual JSON rules it
 // refuses a payload that names a claim twice, that spells one of this
-// package's claims in another case ({"exp":1,"EXP":9}), or that escapes a
-// claim name. encoding/json matches names case-insensitively and keeps the
-// last duplicate, so without this check two parsers could read different
-// claims from one signed payload.
+// package's claims in another case ({"exp":1,"EXP":9}), that escapes a
+// claim name, or that holds invalid UTF-8. encoding/json matches names
+// case-insensitively, keeps the last duplicate and reads invalid UTF-8 as
+// U+FFFD, so without this check two parsers could read different claims
+// from one signed payload.
 func (c *Claims) UnmarshalJSON(data []byte) error {
 	if err := checkClaimNames(data); err != nil {
 		return err
@@ -88,17 +112,28 @@ func (c *Claims) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// checkClaimNames walks the top-level keys of a JSON object and refuses
-// exact duplicates, keys that fold to a known claim name without being it,
-// keys with escape sequences or invalid UTF-8, and exp, nbf or iat given as
-// strings. It does not validate the JSON: the decoder that runs next does.
-// It allocates nothing for up to 16 claims.
-func checkClaimNames(data []byte) error {
-	var buf [16][]byte
-	seen := buf[:0]
+// checkClaimNames applies checkNames to a claims payload, and refuses exp,
+// nbf or iat given as strings.
+func checkClaimNames(data []byte) error { return checkNames(data, claimNames, errClaimNames, true) }
+
+// checkHeaderNames applies checkNames to a JOSE header.
+func checkHeaderNames(data []byte) error { return checkNames(data, headerNames, errHeaderNames, false) }
+
+// checkNames walks the top-level members of a JSON object and refuses,
+// with errNames, exact duplicates, names that fold to one of known without
+// being it, and names with escape sequences; it refuses invalid UTF-8
+// anywhere in data. With dates, exp, nbf and iat must not be strings. It
+// does not validate the JSON: the decoder that runs next does. It takes
+// time linear in the length of data, and allocates nothing for up to 32
+// members.
+func checkNames(data []byte, known [][]byte, errNames error, dates bool) error {
+	if !utf8.Valid(data) {
+		return errUTF8
+	}
+	var seen nameSet
 	i := skipSpace(data, 0)
 	if i >= len(data) || data[i] != '{' {
-		return errors.New("claims are not a JSON object")
+		return errNotObject
 	}
 	i = skipSpace(data, i+1)
 	if i < len(data) && data[i] == '}' {
@@ -111,7 +146,7 @@ func checkClaimNames(data []byte) error {
 		end := i + 1
 		for end < len(data) && data[end] != '"' {
 			if data[end] == '\\' {
-				return errClaimNames
+				return errNames
 			}
 			end++
 		}
@@ -119,26 +154,15 @@ func checkClaimNames(data []byte) error {
 			return errSyntax
 		}
 		name := data[i+1 : end]
-		if !utf8.Valid(name) { // encoding/json would read every invalid byte as U+FFFD
-			return errClaimNames
+		if !seen.add(name) || foldsToOther(name, known) {
+			return errNames
 		}
-		for _, s := range seen {
-			if bytes.Equal(s, name) {
-				return errClaimNames
-			}
-		}
-		for _, known := range claimNames {
-			if !bytes.Equal(name, known) && bytes.EqualFold(name, known) {
-				return errClaimNames
-			}
-		}
-		seen = append(seen, name)
 		i = skipSpace(data, end+1)
 		if i >= len(data) || data[i] != ':' {
 			return errSyntax
 		}
 		i = skipSpace(data, i+1)
-		if i < len(data) && data[i] == '"' && isNumericDate(name) {
+		if dates && i < len(data) && data[i] == '"' && isNumericDate(name) {
 			return errNumericDate
 		}
 		i = skipSpace(data, skipValue(data, i))
@@ -156,7 +180,58 @@ func checkClaimNames(data []byte) error {
 	}
 }
 
-var errSyntax = errors.New("claims are not valid JSON")
+// foldsToOther reports whether name folds to one of known without being it.
+func foldsToOther(name []byte, known [][]byte) bool {
+	for _, k := range known {
+		if bytes.Equal(name, k) {
+			return false // no two known names fold to each other
+		}
+	}
+	for _, k := range known {
+		if bytes.EqualFold(name, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// nameSet is a set of names. It allocates nothing for up to 32 names, more
+// than a token of this package has, and switches to a map beyond, so that a
+// payload of thousands of names still takes linear time.
+type nameSet struct {
+	few  [32][]byte
+	n    int
+	many map[string]struct{}
+}
+
+// add adds name to s and reports whether it was not in s yet.
+func (s *nameSet) add(name []byte) bool {
+	if s.many == nil {
+		for _, f := range s.few[:s.n] {
+			if bytes.Equal(f, name) {
+				return false
+			}
+		}
+		if s.n < len(s.few) {
+			s.few[s.n] = name
+			s.n++
+			return true
+		}
+		s.many = make(map[string]struct{}, 4*len(s.few))
+		for _, f := range s.few {
+			s.many[string(f)] = struct{}{}
+		}
+	}
+	if _, dup := s.many[string(name)]; dup {
+		return false
+	}
+	s.many[string(name)] = struct{}{}
+	return true
+}
+
+var errNotObject = errors.New("not a JSON object")
+
+var errSyntax = errors.New("not valid JSON")
 
 // errNumericDate refuses exp, nbf or iat given as a string: RFC 7519 §2 makes
 // them JSON numbers, but golang-jwt also reads "exp":"1700000000".

@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,6 +42,16 @@ type CookieOptions struct {
 	SameSite http.SameSite
 	// Insecure drops the Secure attribute, for plain-HTTP development only.
 	Insecure bool
+	// TrustedOrigins are the other origins, such as
+	// "https://app.example.com", whose pages may log in and send requests
+	// with the cookies. Every cookie-transport request that can change state
+	// (login, refresh, logout, and unsafe methods on guarded routes with the
+	// access cookie) from any other origin is refused with 403 csrf_failed,
+	// as net/http's CrossOriginProtection judges it from Sec-Fetch-Site or
+	// Origin. Default none: same-origin pages only.
+	TrustedOrigins []string
+
+	crossOrigin *http.CrossOriginProtection
 }
 
 // defaultCSRFHeader is CookieOptions.CSRFHeader's default.
@@ -61,6 +72,13 @@ func (o CookieOptions) withDefaults() (CookieOptions, error) {
 	if o.SameSite == 0 {
 		o.SameSite = http.SameSiteLaxMode
 	}
+	o.crossOrigin = http.NewCrossOriginProtection()
+	for _, origin := range o.TrustedOrigins {
+		if err := o.crossOrigin.AddTrustedOrigin(origin); err != nil {
+			return o, fmt.Errorf("%w: Options.Cookies.TrustedOrigins: %w", ErrInvalidOptions, err)
+		}
+	}
+	o.TrustedOrigins = slices.Clone(o.TrustedOrigins)
 	switch {
 	case !strings.HasPrefix(o.RefreshPath, "/"):
 		return o, fmt.Errorf("%w: Options.Cookies.RefreshPath %q must be the absolute path of the refresh route", ErrInvalidOptions, o.RefreshPath)
@@ -85,11 +103,15 @@ func csrfToken(key []byte, sessionID string) string {
 	return b64(mac.Sum(nil)[:16])
 }
 
-// checkCSRF refuses an unsafe request carried by a cookie unless its CSRF
-// header matches the session's token under one of the keys.
+// checkCSRF refuses an unsafe request carried by a cookie unless it comes
+// from a trusted origin and its CSRF header matches the session's token
+// under one of the keys.
 func (a *Auth) checkCSRF(c *gin.Context, ambient bool, sessionID string) error {
 	if !ambient || safeMethod(c.Request.Method) {
 		return nil
+	}
+	if err := a.checkOrigin(c); err != nil {
+		return err
 	}
 	got := c.GetHeader(a.csrfHeader)
 	if got == "" {
@@ -101,6 +123,29 @@ func (a *Auth) checkCSRF(c *gin.Context, ambient bool, sessionID string) error {
 		}
 	}
 	return fmt.Errorf("%w: %s header does not match", ErrCSRF, a.csrfHeader)
+}
+
+// checkOrigin refuses an unsafe cross-origin browser request unless its
+// origin is trusted (CookieOptions.TrustedOrigins).
+func (a *Auth) checkOrigin(c *gin.Context) error {
+	if err := a.cookies.crossOrigin.Check(c.Request); err != nil {
+		return fmt.Errorf("%w: %w", ErrCSRF, err)
+	}
+	return nil
+}
+
+// checkCookieLogin guards a login of the cookie transport against login
+// CSRF, where a page of another site signs the victim's browser into the
+// attacker's account: the request must come from a trusted origin and be
+// JSON, which a cross-site form cannot send without a CORS preflight.
+func (a *Auth) checkCookieLogin(c *gin.Context) error {
+	if err := a.checkOrigin(c); err != nil {
+		return err
+	}
+	if c.ContentType() != "application/json" {
+		return fmt.Errorf("%w: a cookie-transport login must be application/json", ErrCSRF)
+	}
+	return nil
 }
 
 // setTokenCookies stores a fresh pair in cookies. The cookies live as long as

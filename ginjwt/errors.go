@@ -24,9 +24,11 @@ var (
 	ErrKeyUnknown         = errors.New("ginjwt: signing key unknown")
 	ErrInvalidCredentials = errors.New("ginjwt: invalid credentials")
 	ErrInsufficientScope  = errors.New("ginjwt: insufficient scope")
+	ErrInsufficientAuth   = errors.New("ginjwt: insufficient user authentication")
 	ErrSessionNotFound    = errors.New("ginjwt: session not found")
 	ErrCSRF               = errors.New("ginjwt: CSRF check failed")
 	ErrBadRequest         = errors.New("ginjwt: bad request")
+	ErrTooManyRequests    = errors.New("ginjwt: too many requests")
 	ErrStoreUnavailable   = errors.New("ginjwt: store unavailable")
 	ErrServer             = errors.New("ginjwt: server error")
 )
@@ -56,10 +58,12 @@ var errorTable = []errorInfo{
 	{ErrSessionExpired, http.StatusUnauthorized, "session_expired", "The session has reached its maximum age; log in again."},
 	{ErrKeyUnknown, http.StatusUnauthorized, "key_unknown", "The token was signed with a key no longer in use; log in again."},
 	{ErrInvalidCredentials, http.StatusUnauthorized, "invalid_credentials", "The credentials are not valid."},
+	{ErrInsufficientAuth, http.StatusUnauthorized, "insufficient_user_authentication", "A more recent or stronger authentication is required."},
 	{ErrInsufficientScope, http.StatusForbidden, "insufficient_scope", "The token does not grant access to this resource."},
 	{ErrCSRF, http.StatusForbidden, "csrf_failed", "The request lacks a valid CSRF token."},
 	{ErrSessionNotFound, http.StatusNotFound, "session_not_found", "No such session."},
 	{ErrBadRequest, http.StatusBadRequest, "bad_request", "The request is malformed."},
+	{ErrTooManyRequests, http.StatusTooManyRequests, "too_many_requests", "Too many attempts; try again later."},
 	{ErrStoreUnavailable, http.StatusServiceUnavailable, "store_unavailable", "The session store is unavailable; try again shortly."},
 	{ErrServer, http.StatusInternalServerError, "server_error", "The server failed to handle the request."},
 }
@@ -95,7 +99,7 @@ type ErrorResponse struct {
 
 // DefaultErrorHandler answers err with its status and a JSON ErrorResponse.
 // On 401 and on 403 insufficient_scope it adds the RFC 6750
-// WWW-Authenticate header. Server-side failures
+// WWW-Authenticate header; on 429 Retry-After and the RateLimit headers. Server-side failures
 // (5xx) are handed to gin with c.Error, so logging middleware can record the
 // cause; the client only sees the fixed message.
 func DefaultErrorHandler(c *gin.Context, err error) {
@@ -105,6 +109,14 @@ func DefaultErrorHandler(c *gin.Context, err error) {
 	}
 	if info.status >= http.StatusInternalServerError {
 		_ = c.Error(err)
+	}
+	var limited *RateLimitError
+	if errors.As(err, &limited) {
+		limited.setHeaders(c)
+	}
+	var stepUp *StepUpError
+	if errors.As(err, &stepUp) {
+		c.Header("WWW-Authenticate", stepUp.challenge(info.message))
 	}
 	c.Header("Cache-Control", "no-store")
 	c.AbortWithStatusJSON(info.status, ErrorResponse{Error: info.code, Message: info.message})
@@ -118,6 +130,8 @@ func bearerChallenge(info errorInfo) string {
 		return "Bearer"
 	case ErrInsufficientScope:
 		return `Bearer error="insufficient_scope", error_description="` + info.message + `"`
+	case ErrInsufficientAuth:
+		return (&StepUpError{}).challenge(info.message)
 	}
 	return `Bearer error="invalid_token", error_description="` + info.message + `"`
 }

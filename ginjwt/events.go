@@ -12,8 +12,17 @@ const (
 	EventRefresh       EventKind = "refresh"        // a session rotated, or converged within the grace window (Reason "converged")
 	EventReuseDetected EventKind = "reuse_detected" // a rotated refresh token came back; the session was revoked
 	EventLogout        EventKind = "logout"         // a logout request; Reason is its scope: local, others or global
-	EventRevoke        EventKind = "revoke"         // a revocation from Go or the session routes; Reason is session, others or user
+	EventRevoke        EventKind = "revoke"         // a revocation from Go or the session routes (Reason session, others or user), or by a login past Options.MaxSessions (Reason session_limit)
+	EventThrottled     EventKind = "throttled"      // a limit refused a request with 429; Reason is the limit: login-ip, login-account, refresh, or a RateLimit name
+	EventStepUp        EventKind = "step_up"        // Auth.StepUp raised a session's authentication; Reason is the new acr
 )
+
+// ReasonSessionLimit is the Reason of the revoke event of a session that a
+// login ended because its subject had Options.MaxSessions sessions: the
+// least recently used one. SessionID is the ended session; IP and UserAgent
+// are those of the login, which emits one such event per ended session,
+// before its own login event.
+const ReasonSessionLimit = "session_limit"
 
 // Event describes one action, for audit logs and metrics. It never holds a
 // token or a secret.

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -44,7 +45,7 @@ func newFuzzAuth(tb testing.TB, signer string) *Auth {
 	if signer == "ed" {
 		keys = []Key{ed, hs}
 	}
-	a, err := New(Options{Store: fuzzStore{}, Keys: keys, Now: func() time.Time { return fuzzNow }})
+	a, err := New(Options{Store: fuzzStore{}, Limits: Limits{Off: true}, Keys: keys, Now: func() time.Time { return fuzzNow }})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -92,11 +93,12 @@ var sentinels = []error{
 
 // FuzzVerify feeds arbitrary strings to the four verifiers (guard, refresh,
 // and the logout verifiers that skip time checks). None may panic; every
-// error wraps exactly one sentinel, never ErrServer; and a token that passes
+// error wraps exactly one sentinel, never ErrServer; a token that passes
 // is byte for byte one our keys signed: re-signing its header and payload
 // with the key its kid names gives the same token. Forging that from random
 // input means forging HMAC-SHA256 or Ed25519, so only seeds that are real
-// tokens (see fuzzRealTokens) can pass.
+// tokens (see fuzzRealTokens) can pass. And a token that passes reads the
+// same to every JSON parser (see ambiguity), even when our key signed it.
 func FuzzVerify(f *testing.F) {
 	a := newFuzzAuth(f, "hs")
 	for _, signer := range []string{"hs", "ed"} {
@@ -129,8 +131,27 @@ func FuzzVerify(f *testing.F) {
 			if want := resign(t, a, v.kind, raw); raw != want {
 				t.Fatalf("%s verifier accepted a token we did not sign in this form:\n got %q\nwant %q", v.kind.claimType, raw, want)
 			}
+			if why := ambiguity(raw); why != "" {
+				t.Fatalf("%s verifier accepted a token whose %s", v.kind.claimType, why)
+			}
 		}
 	})
+}
+
+// ambiguity says why JSON parsers could read a compact token's header or
+// claims differently (per refCheckNames), or returns "".
+func ambiguity(raw string) string {
+	parts := strings.Split(raw, ".")
+	for i, known := range [][][]byte{headerNames, claimNames} {
+		data, err := base64.RawURLEncoding.DecodeString(parts[i])
+		if err != nil {
+			return fmt.Sprintf("segment %d does not decode: %v", i, err)
+		}
+		if r := refCheckNames(data, known); !r.ok || r.escapedKey || r.invalidUTF8 {
+			return fmt.Sprintf("segment %d has duplicate, case-colliding or escaped names or invalid UTF-8: %q", i, data)
+		}
+	}
+	return ""
 }
 
 func countSentinels(err error) int {
@@ -165,13 +186,13 @@ func resign(t *testing.T, a *Auth, kind tokenKind, raw string) string {
 	return signing + "." + base64.RawURLEncoding.EncodeToString(sig)
 }
 
-// FuzzCheckClaimNames compares checkClaimNames with a reference built on
-// encoding/json's tokenizer. Whenever checkClaimNames accepts valid JSON, the
-// reference must accept it too: no duplicate or case-colliding claim name
-// slips through a parsing shortcut. Conversely, when the reference accepts
-// and the input has no escaped key, no key in invalid UTF-8 and no string
-// exp, nbf or iat (which checkClaimNames alone refuses), checkClaimNames must
-// accept: it refuses nothing a careful parser would read as harmless.
+// FuzzCheckClaimNames compares checkClaimNames and checkHeaderNames with a
+// reference built on encoding/json's tokenizer. Whenever one of them accepts
+// valid JSON, the reference must accept it too: no duplicate or
+// case-colliding name slips through a parsing shortcut. Conversely, when the
+// reference accepts and the input has no escaped key, no invalid UTF-8 and
+// (for claims) no string exp, nbf or iat, which only our checks refuse, they
+// must accept: they refuse nothing a careful parser would read as harmless.
 func FuzzCheckClaimNames(f *testing.F) {
 	f.Add([]byte(`{"iss":"jwtguard","sub":"alice","aud":["jwtguard"],"exp":1,"typ":"access","ext":{"a":[1,{"b":"}"}]}}`))
 	f.Add([]byte(`{"sub":"a","sub":"b"}`))
@@ -179,34 +200,47 @@ func FuzzCheckClaimNames(f *testing.F) {
 	f.Add([]byte("{\"\u017fid\":\"x\"}"))
 	f.Add([]byte(`{"\u0073ub":"x"}`))
 	f.Add([]byte("{\"a\xff\":1,\"a\xfe\":2}")) // one key to encoding/json: both decode to "a\ufffd"
+	f.Add([]byte(`{"alg":"HS256","\u0061lg":"none"}`))
+	f.Add([]byte(`{"alg":"HS256","typ":"at+jwt","\u0063rit":["foo"]}`))
+	f.Add([]byte(`{"alg":"HS256","ALG":"none"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		got := checkClaimNames(data) == nil
 		if !json.Valid(data) {
+			_ = checkClaimNames(data)
+			_ = checkHeaderNames(data)
 			return
 		}
-		ref := refCheckClaimNames(data)
-		if got && !ref.ok {
-			t.Fatalf("checkClaimNames accepts %q; the reference refuses it", data)
-		}
-		if !got && ref.ok && !ref.escapedKey && !ref.invalidKey && !ref.stringDate {
-			t.Fatalf("checkClaimNames refuses %q; the reference accepts it", data)
-		}
+		claims, header := refCheckNames(data, claimNames), refCheckNames(data, headerNames)
+		compareWithReference(t, "checkClaimNames", checkClaimNames(data) == nil, claims, claims.stringDate, data)
+		compareWithReference(t, "checkHeaderNames", checkHeaderNames(data) == nil, header, false, data)
 	})
+}
+
+// compareWithReference fails t when a check's verdict on valid JSON data
+// contradicts the reference's; dates says that data has a string exp, nbf
+// or iat the check refuses.
+func compareWithReference(t *testing.T, check string, ok bool, ref refResult, dates bool, data []byte) {
+	t.Helper()
+	if ok && !ref.ok {
+		t.Fatalf("%s accepts %q; the reference refuses it", check, data)
+	}
+	if !ok && ref.ok && !ref.escapedKey && !ref.invalidUTF8 && !dates {
+		t.Fatalf("%s refuses %q; the reference accepts it", check, data)
+	}
 }
 
 // refResult is the reference's verdict on a JSON object.
 type refResult struct {
-	ok         bool // an object with no duplicate or case-colliding claim name
-	escapedKey bool // some top-level key is written with an escape
-	invalidKey bool // some top-level key is not valid UTF-8
-	stringDate bool // exp, nbf or iat is a string
+	ok          bool // an object with no duplicate or case-colliding name
+	escapedKey  bool // some top-level key is written with an escape
+	invalidUTF8 bool // the input is not valid UTF-8
+	stringDate  bool // exp, nbf or iat is a string
 }
 
-// refCheckClaimNames walks the top-level keys of valid JSON with
+// refCheckNames walks the top-level keys of valid JSON with
 // encoding/json's Decoder.Token, unescaped, and refuses exact duplicates and
-// keys that strings.EqualFold a claim name without being it.
-func refCheckClaimNames(data []byte) refResult {
-	var r refResult
+// keys that strings.EqualFold one of known without being it.
+func refCheckNames(data []byte, known [][]byte) refResult {
+	r := refResult{invalidUTF8: !utf8.Valid(data)}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
 		return r
@@ -226,15 +260,12 @@ func refCheckClaimNames(data []byte) refResult {
 		if bytes.IndexByte(raw, '\\') >= 0 {
 			r.escapedKey = true
 		}
-		if !utf8.Valid(raw) {
-			r.invalidKey = true
-		}
 		if seen[key] {
 			return r
 		}
 		seen[key] = true
-		for _, known := range claimNames {
-			if key != string(known) && strings.EqualFold(key, string(known)) {
+		for _, k := range known {
+			if key != string(k) && strings.EqualFold(key, string(k)) {
 				return r
 			}
 		}

@@ -55,6 +55,31 @@ func FuzzFromHeader(f *testing.F) {
 	})
 }
 
+// FuzzFromHeaders: given two Authorization headers, one of them Bearer,
+// FromHeader returns both joined by ", ", which is never a valid token (a
+// comma is not base64url); given two of other schemes, it finds nothing.
+func FuzzFromHeaders(f *testing.F) {
+	f.Add("Bearer a.b.c", "Bearer d.e.f")
+	f.Add("Basic YWxpY2U6cHc=", "Bearer a.b.c")
+	f.Add("Basic YWxpY2U6cHc=", "Basic Ym9iOnB3")
+	f.Fuzz(func(t *testing.T, first, second string) {
+		c := &gin.Context{Request: &http.Request{Header: http.Header{"Authorization": {first, second}}}}
+		tok, ambient := ginjwt.FromHeader(c)
+		if ambient {
+			t.Fatalf("FromHeader calls a header ambient")
+		}
+		const scheme = "bearer "
+		bearer := func(h string) bool { return len(h) >= len(scheme) && strings.EqualFold(h[:len(scheme)], scheme) }
+		want := ""
+		if bearer(first) || bearer(second) {
+			want = first + ", " + second
+		}
+		if tok != want {
+			t.Fatalf("FromHeader(%q, %q) = %q, want %q", first, second, tok, want)
+		}
+	})
+}
+
 // bodyFuzzNow is the fixed clock of the body fuzz targets, so that the
 // checked-in seed tokens, signed for this instant, stay valid.
 var bodyFuzzNow = time.Unix(1_900_000_000, 0).UTC()

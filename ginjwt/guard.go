@@ -15,8 +15,8 @@ type claimsKey struct{}
 // carries a valid access token whose session is alive in the store and that
 // meets every requirement, and stores the verified claims in the context
 // (see ClaimsFromContext). Otherwise it aborts the chain and answers 401 with
-// the reason, 403 insufficient_scope when a requirement fails, or 503 when
-// the store cannot be reached.
+// the reason, the error of the first requirement that fails (see
+// Requirement), or 503 when the store cannot be reached.
 //
 //	admin := r.Group("/admin", auth.Middleware(ginjwt.RequireRole("admin")))
 func (a *Auth) Middleware(requirements ...Requirement) gin.HandlerFunc {
@@ -26,9 +26,9 @@ func (a *Auth) Middleware(requirements ...Requirement) gin.HandlerFunc {
 			a.fail(c, err)
 			return
 		}
-		for _, meets := range requirements {
-			if !meets(claims) {
-				a.fail(c, ErrInsufficientScope)
+		for _, require := range requirements {
+			if err := require(claims); err != nil {
+				a.fail(c, err)
 				return
 			}
 		}

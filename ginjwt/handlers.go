@@ -22,7 +22,7 @@ type TokenResponse struct {
 	TokenType        string `json:"token_type"`
 	ExpiresIn        int64  `json:"expires_in"`
 	RefreshToken     string `json:"refresh_token,omitempty"`
-	RefreshExpiresIn int64  `json:"refresh_expires_in"`
+	RefreshExpiresIn int64  `json:"refresh_expires_in,omitempty"` // absent after a step-up, which leaves the refresh token as it is
 	CSRFToken        string `json:"csrf_token,omitempty"`
 }
 
@@ -38,22 +38,25 @@ const (
 const maxLoginBodySize = 64 << 10
 
 // LoginHandler returns the login route. It calls Options.Authenticate and,
-// on success, starts a session and answers 200 with a TokenResponse.
+// on success, starts a session and answers 200 with a TokenResponse. A
+// subject that already has Options.MaxSessions sessions loses its least
+// recently used one in the same store call (event revoke, reason
+// session_limit).
 // Request bodies are cut at 64 KiB. It panics when Options.Authenticate is nil, at route set-up.
 func (a *Auth) LoginHandler() gin.HandlerFunc {
 	if a.opts.Authenticate == nil {
 		panic("ginjwt: LoginHandler needs Options.Authenticate")
 	}
 	return func(c *gin.Context) {
-		if c.Request.Body != nil {
-			c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxLoginBodySize)
+		if a.cookies != nil {
+			if err := a.checkCookieLogin(c); err != nil {
+				a.fail(c, err)
+				return
+			}
 		}
 		client := clientInfo(c)
-		id, err := a.opts.Authenticate(c)
-		if err != nil {
-			err = loginError(err)
-			a.emit(Event{Kind: EventLoginFailed, IP: client.IP, UserAgent: client.UserAgent, Reason: ErrorCode(err)})
-			a.fail(c, err)
+		id, attempt, ok := a.authenticate(c, client)
+		if !ok {
 			return
 		}
 		session, err := a.sessionClaims(id)
@@ -63,22 +66,54 @@ func (a *Auth) LoginHandler() gin.HandlerFunc {
 		}
 		now := a.opts.Now()
 		device := cleanLabel(id.Device, maxDeviceLen)
-		version, err := a.opts.Store.CreateSession(c.Request.Context(), id.Subject, NewSession{
+		created, err := a.opts.Store.CreateSession(c.Request.Context(), id.Subject, NewSession{
 			ID:     session.SessionID,
 			Device: device,
 			TTL:    a.opts.RefreshTTL,
 			MaxAge: a.opts.SessionMaxAge,
 			Client: a.stored(client),
+			Limit:  a.opts.MaxSessions,
 		})
 		if err != nil {
 			a.fail(c, storeError(err))
 			return
 		}
-		session.UserVersion, session.Generation, session.AuthTime = version, 1, now.Unix()
+		a.loginSucceeded(c, client, attempt)
+		// The sessions this login ended are gone whatever happens next.
+		for _, ended := range created.Evicted {
+			a.emit(Event{Kind: EventRevoke, Subject: id.Subject, SessionID: ended, IP: client.IP, UserAgent: client.UserAgent, Reason: ReasonSessionLimit})
+		}
+		session.UserVersion, session.Generation, session.AuthTime = created.UserVersion, 1, now.Unix()
 		if a.respondPair(c, now, session) {
 			a.emit(Event{Kind: EventLogin, Subject: id.Subject, SessionID: session.SessionID, Device: device, IP: client.IP, UserAgent: client.UserAgent})
 		}
 	}
+}
+
+// authenticate runs Options.Authenticate within the login limits, on a
+// body cut at 64 KiB. When it refuses the request it answers it and returns
+// false.
+func (a *Auth) authenticate(c *gin.Context, client ClientInfo) (Identity, *loginAttempt, bool) {
+	if c.Request.Body != nil {
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxLoginBodySize)
+	}
+	attempt, err := a.startLogin(c, client)
+	if err != nil {
+		a.refuse(c, err, Event{})
+		return Identity{}, nil, false
+	}
+	id, err := a.opts.Authenticate(c)
+	if err != nil {
+		err = loginError(err)
+		if errors.Is(err, ErrTooManyRequests) {
+			a.refuse(c, err, Event{})
+			return Identity{}, nil, false
+		}
+		a.emit(Event{Kind: EventLoginFailed, IP: client.IP, UserAgent: client.UserAgent, Reason: ErrorCode(err)})
+		a.fail(c, err)
+		return Identity{}, nil, false
+	}
+	return id, attempt, true
 }
 
 // sessionClaims checks what Authenticate returned and turns it into the
@@ -97,6 +132,8 @@ func (a *Auth) sessionClaims(id Identity) (Claims, error) {
 		SessionID:        newID(),
 		Roles:            id.Roles,
 		Scope:            strings.Join(id.Scopes, " "),
+		ACR:              id.ACR,
+		AMR:              id.AMR,
 	}
 	if id.Extra != nil {
 		extra, err := json.Marshal(id.Extra)
@@ -115,7 +152,7 @@ func loginError(err error) error {
 	switch {
 	case errors.As(err, &tooLarge):
 		return fmt.Errorf("%w: %w", ErrBadRequest, err)
-	case errors.Is(err, ErrInvalidCredentials), errors.Is(err, ErrBadRequest), errors.Is(err, ErrStoreUnavailable):
+	case errors.Is(err, ErrInvalidCredentials), errors.Is(err, ErrBadRequest), errors.Is(err, ErrStoreUnavailable), errors.Is(err, ErrTooManyRequests):
 		return err
 	}
 	return fmt.Errorf("%w: Authenticate: %w", ErrServer, err)
@@ -155,6 +192,13 @@ func (a *Auth) RefreshHandler() gin.HandlerFunc {
 		if a.pastMaxAge(claims, now) {
 			a.fail(c, fmt.Errorf("%w: past the session's maximum age", ErrSessionExpired))
 			return
+		}
+		if !a.limits.Off {
+			key := policyRefresh + ":" + claims.SessionID
+			if _, err := a.take(c.Request.Context(), policyRefresh, key, a.limits.RefreshPerSession); err != nil {
+				a.refuse(c, err, Event{Subject: claims.Subject, SessionID: claims.SessionID})
+				return
+			}
 		}
 		client := clientInfo(c)
 		grace, retries, reuseAfter := a.opts.grace()
@@ -204,9 +248,9 @@ func (a *Auth) RefreshHandler() gin.HandlerFunc {
 var refreshReasons = map[RotateOutcome]string{Converged: "converged", Retried: "retry", Healed: "healed"}
 
 // pastMaxAge reports whether the session of claims has reached
-// Options.SessionMaxAge, by the time it was logged in (auth_time).
+// Options.SessionMaxAge, by the time it was logged in (sst, else auth_time).
 func (a *Auth) pastMaxAge(claims *Claims, now time.Time) bool {
-	return !now.Before(time.Unix(claims.AuthTime, 0).Add(a.opts.SessionMaxAge))
+	return !now.Before(time.Unix(claims.sessionStart(), 0).Add(a.opts.SessionMaxAge))
 }
 
 // refreshError tells an expired refresh token whose session reached its

@@ -108,14 +108,22 @@ func newAppOn(t *testing.T, client redis.UniversalClient, prefix string, tune fu
 			var body struct {
 				Username string `json:"username"`
 				Password string `json:"password"`
+				OTP      string `json:"otp"` // "000000" makes a multi-factor login
 			}
 			if err := c.ShouldBindJSON(&body); err != nil {
 				return ginjwt.Identity{}, ginjwt.ErrBadRequest
 			}
+			if err := ginjwt.LoginAttempt(c, body.Username); err != nil {
+				return ginjwt.Identity{}, err
+			}
 			if pw, ok := testPasswords[body.Username]; !ok || pw != body.Password {
 				return ginjwt.Identity{}, ginjwt.ErrInvalidCredentials
 			}
-			return ginjwt.Identity{Subject: body.Username, Device: c.GetHeader("X-Device"), Roles: testRoles[body.Username]}, nil
+			id := ginjwt.Identity{Subject: body.Username, Device: c.GetHeader("X-Device"), Roles: testRoles[body.Username], ACR: "pwd", AMR: []string{"pwd"}}
+			if body.OTP == "000000" {
+				id.ACR, id.AMR = "mfa", []string{"pwd", "otp"}
+			}
+			return id, nil
 		},
 	}
 	if tune != nil {
@@ -126,7 +134,9 @@ func newAppOn(t *testing.T, client redis.UniversalClient, prefix string, tune fu
 		t.Fatal(err)
 	}
 	r := gin.New()
-	if err := r.SetTrustedProxies(nil); err != nil {
+	// The test client is the only proxy: tests pick a client IP with
+	// X-Forwarded-For.
+	if err := r.SetTrustedProxies([]string{"127.0.0.1", "::1"}); err != nil {
 		t.Fatal(err)
 	}
 	r.POST("/auth/login", auth.LoginHandler())
@@ -135,6 +145,9 @@ func newAppOn(t *testing.T, client redis.UniversalClient, prefix string, tune fu
 	r.GET("/api/admin", auth.Middleware(ginjwt.RequireRole("admin")), func(c *gin.Context) { c.Status(http.StatusNoContent) })
 	r.POST("/auth/refresh", auth.RefreshHandler())
 	r.POST("/auth/logout", auth.LogoutHandler())
+	r.POST("/auth/step-up", auth.Middleware(), auth.StepUpHandler())
+	r.GET("/api/recent", auth.Middleware(auth.RequireRecentAuth(5*time.Minute)), func(c *gin.Context) { c.Status(http.StatusNoContent) })
+	r.GET("/api/mfa", auth.Middleware(ginjwt.RequireACR("mfa")), func(c *gin.Context) { c.Status(http.StatusNoContent) })
 	r.GET("/.well-known/jwks.json", auth.JWKSHandler())
 	r.GET("/api/me", auth.Middleware(), func(c *gin.Context) {
 		c.JSON(http.StatusOK, gin.H{"subject": ginjwt.Subject(c), "session": ginjwt.SessionID(c)})

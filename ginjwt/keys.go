@@ -13,12 +13,17 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"reflect"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// MinHMACKeySize is the shortest HMAC secret New accepts, in bytes.
+// MinHMACKeySize is the shortest HMAC secret New accepts, in bytes: the
+// minimum for HS256. HS384 and HS512 need secrets at least as long as their
+// hash, 48 and 64 bytes (RFC 7518 §3.2).
 const MinHMACKeySize = 32
 
 // MinRSAKeyBits is the smallest RSA modulus New accepts.
@@ -45,13 +50,16 @@ type Key struct {
 	// Algorithm is one of HS256, HS384, HS512, RS256, RS384, RS512, PS256,
 	// PS384, PS512, ES256, ES384, ES512 or EdDSA (Ed25519).
 	Algorithm string
-	// Secret is the HMAC secret: at least 32 random bytes.
+	// Secret is the HMAC secret: at least 32 random bytes for HS256, 48 for
+	// HS384 and 64 for HS512.
 	Secret []byte
 	// Private is an *rsa.PrivateKey (at least 2048 bits), an
-	// *ecdsa.PrivateKey on the algorithm's curve, or an ed25519.PrivateKey.
+	// *ecdsa.PrivateKey on the algorithm's curve, or an ed25519.PrivateKey
+	// (a value, not a pointer).
 	Private crypto.Signer
-	// Public is the matching public key, for a verification-only key.
-	// Derived from Private when that is set.
+	// Public is the matching public key, for a verification-only key: an
+	// *rsa.PublicKey, an *ecdsa.PublicKey or an ed25519.PublicKey. Derived
+	// from Private when that is set.
 	Public crypto.PublicKey
 }
 
@@ -97,15 +105,18 @@ func newKeyring(keys []Key) (*keyring, error) {
 	}
 	kr := &keyring{byID: make(map[string]*signingKey, len(keys))}
 	for i, k := range keys {
-		sk, err := newSigningKey(k)
-		if err != nil {
-			return nil, fmt.Errorf("%w: Options.Keys[%d]%s", ErrInvalidOptions, i, err)
-		}
 		if len(keys) > 1 && k.ID == "" {
 			return nil, fmt.Errorf("%w: Options.Keys[%d].ID is empty; every key needs an ID when several are configured", ErrInvalidOptions, i)
 		}
 		if _, dup := kr.byID[k.ID]; dup {
 			return nil, fmt.Errorf("%w: Options.Keys[%d].ID %q is used twice", ErrInvalidOptions, i, k.ID)
+		}
+		sk, err := newSigningKey(k)
+		if err != nil {
+			if k.ID != "" {
+				return nil, fmt.Errorf("%w: Options.Keys[%d]%s (key ID %q)", ErrInvalidOptions, i, err, k.ID)
+			}
+			return nil, fmt.Errorf("%w: Options.Keys[%d]%s", ErrInvalidOptions, i, err)
 		}
 		if i == 0 && sk.access.sign == nil {
 			return nil, fmt.Errorf("%w: Options.Keys[0] cannot sign: the current key needs a Secret or a Private key", ErrInvalidOptions)
@@ -124,17 +135,17 @@ func newKeyring(keys []Key) (*keyring, error) {
 // newSigningKey checks one Key. Errors start with the field at fault, to
 // follow "Options.Keys[i]".
 func newSigningKey(k Key) (*signingKey, error) {
-	method := jwt.GetSigningMethod(k.Algorithm)
-	if method == nil || k.Algorithm == jwt.SigningMethodNone.Alg() {
-		return nil, fmt.Errorf(".Algorithm %q is not supported", k.Algorithm)
+	if !slices.Contains(algorithms, k.Algorithm) {
+		return nil, unknownAlgorithm(k.Algorithm)
 	}
+	method := jwt.GetSigningMethod(k.Algorithm)
 	sk := &signingKey{id: k.ID}
-	if _, isHMAC := method.(*jwt.SigningMethodHMAC); isHMAC {
+	if m, isHMAC := method.(*jwt.SigningMethodHMAC); isHMAC {
 		if k.Private != nil || k.Public != nil {
 			return nil, fmt.Errorf(": %s takes a Secret, not a Private or Public key", k.Algorithm)
 		}
-		if len(k.Secret) < MinHMACKeySize {
-			return nil, fmt.Errorf(".Secret is %d bytes; HMAC secrets need at least %d random bytes", len(k.Secret), MinHMACKeySize)
+		if minSize := m.Hash.Size(); len(k.Secret) < minSize { // the hash's size: RFC 7518 §3.2
+			return nil, fmt.Errorf(".Secret is %d bytes; %s needs at least %d random bytes", len(k.Secret), k.Algorithm, minSize)
 		}
 		secret := append([]byte(nil), k.Secret...)
 		sk.access = jwtKey{method: method, sign: secret, verify: secret, macs: hmacPool(method, secret)}
@@ -142,6 +153,9 @@ func newSigningKey(k Key) (*signingKey, error) {
 	}
 	if len(k.Secret) > 0 {
 		return nil, fmt.Errorf(": %s takes a Private or Public key, not a Secret", k.Algorithm)
+	}
+	if err := checkGoTypes(k); err != nil {
+		return nil, err
 	}
 	public := k.Public
 	if k.Private != nil {
@@ -189,29 +203,106 @@ func (sk *signingKey) derive(refreshMethod jwt.SigningMethod, material []byte) e
 	return nil
 }
 
-// checkKeyType pins the key type and size each algorithm allows.
-func checkKeyType(alg string, public crypto.PublicKey) error {
-	switch alg {
-	case "RS256", "RS384", "RS512", "PS256", "PS384", "PS512":
-		k, ok := public.(*rsa.PublicKey)
-		if !ok {
-			return fmt.Errorf(": %s needs an RSA key, not %T", alg, public)
+// algorithms are the names Key.Algorithm accepts.
+var algorithms = []string{"HS256", "HS384", "HS512", "RS256", "RS384", "RS512",
+	"PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+
+// unknownAlgorithm is the error for a Key.Algorithm not in algorithms: it
+// lists them, and suggests the one meant when alg is a near miss.
+func unknownAlgorithm(alg string) error {
+	hint := ""
+	if s := suggestAlgorithm(alg); s != "" {
+		hint = fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	return fmt.Errorf(".Algorithm %q is not supported%s; use one of %s", alg, hint, strings.Join(algorithms, ", "))
+}
+
+// suggestAlgorithm returns the algorithm alg differs from only in case,
+// spaces or punctuation ("hs256", "RS256 ", "HS-512"), EdDSA for the
+// fully-specified name Ed25519, or "".
+func suggestAlgorithm(alg string) string {
+	bare := strings.Map(func(r rune) rune {
+		switch {
+		case 'a' <= r && r <= 'z':
+			return r - 'a' + 'A'
+		case 'A' <= r && r <= 'Z', '0' <= r && r <= '9':
+			return r
 		}
+		return -1
+	}, alg)
+	if bare == "ED25519" {
+		return "EdDSA"
+	}
+	for _, a := range algorithms {
+		if bare == strings.ToUpper(a) {
+			return a
+		}
+	}
+	return ""
+}
+
+// ecCurves are the curves of the ECDSA algorithms.
+var ecCurves = map[string]elliptic.Curve{"ES256": elliptic.P256(), "ES384": elliptic.P384(), "ES512": elliptic.P521()}
+
+// keyTypes returns the Go types of the private and public keys an
+// asymmetric algorithm takes, and what to call such a key in errors.
+func keyTypes(alg string) (private, public reflect.Type, kind string) {
+	switch alg[:2] {
+	case "RS", "PS":
+		return reflect.TypeFor[*rsa.PrivateKey](), reflect.TypeFor[*rsa.PublicKey](), "an RSA key"
+	case "ES":
+		return reflect.TypeFor[*ecdsa.PrivateKey](), reflect.TypeFor[*ecdsa.PublicKey](), "an ECDSA key on " + ecCurves[alg].Params().Name
+	}
+	return reflect.TypeFor[ed25519.PrivateKey](), reflect.TypeFor[ed25519.PublicKey](), "an Ed25519 key"
+}
+
+// checkGoTypes refuses an asymmetric key whose Private or Public is not of
+// the Go type its algorithm takes, saying which type that is.
+func checkGoTypes(k Key) error {
+	private, public, kind := keyTypes(k.Algorithm)
+	for _, f := range []struct {
+		name string
+		key  any
+		want reflect.Type
+	}{{"Private", k.Private, private}, {"Public", k.Public, public}} {
+		if f.key == nil {
+			continue
+		}
+		got, hint := reflect.TypeOf(f.key), ""
+		switch {
+		case got == reflect.PointerTo(f.want):
+			hint = " (a value, not a pointer)"
+		case f.want.Kind() == reflect.Pointer && got == f.want.Elem():
+			hint = " (a pointer, not a value)"
+		}
+		if got != f.want {
+			return fmt.Errorf(".%s is of type %s; %s needs %s: an %s%s", f.name, got, k.Algorithm, kind, f.want, hint)
+		}
+		if v := reflect.ValueOf(f.key); got.Kind() == reflect.Pointer && v.IsNil() {
+			return fmt.Errorf(".%s is a nil %s", f.name, got)
+		}
+	}
+	if p, ok := k.Private.(ed25519.PrivateKey); ok && len(p) != ed25519.PrivateKeySize {
+		return fmt.Errorf(".Private is %d bytes; an ed25519.PrivateKey has %d", len(p), ed25519.PrivateKeySize)
+	}
+	if p, ok := k.Public.(ed25519.PublicKey); ok && len(p) != ed25519.PublicKeySize {
+		return fmt.Errorf(".Public is %d bytes; an ed25519.PublicKey has %d", len(p), ed25519.PublicKeySize)
+	}
+	return nil
+}
+
+// checkKeyType checks the size of RSA keys and the curve of ECDSA keys,
+// whose Go types checkGoTypes has checked.
+func checkKeyType(alg string, public crypto.PublicKey) error {
+	switch k := public.(type) {
+	case *rsa.PublicKey:
 		if k.N.BitLen() < MinRSAKeyBits {
 			return fmt.Errorf(": RSA key is %d bits; at least %d are needed", k.N.BitLen(), MinRSAKeyBits)
 		}
-	case "ES256", "ES384", "ES512":
-		curves := map[string]elliptic.Curve{"ES256": elliptic.P256(), "ES384": elliptic.P384(), "ES512": elliptic.P521()}
-		k, ok := public.(*ecdsa.PublicKey)
-		if !ok || k.Curve != curves[alg] {
-			return fmt.Errorf(": %s needs an ECDSA key on %s", alg, curves[alg].Params().Name)
+	case *ecdsa.PublicKey:
+		if k.Curve != ecCurves[alg] {
+			return fmt.Errorf(": %s needs an ECDSA key on %s", alg, ecCurves[alg].Params().Name)
 		}
-	case "EdDSA":
-		if _, ok := public.(ed25519.PublicKey); !ok {
-			return fmt.Errorf(": EdDSA needs an Ed25519 key, not %T", public)
-		}
-	default:
-		return fmt.Errorf(".Algorithm %q is not supported", alg)
 	}
 	return nil
 }

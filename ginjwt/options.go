@@ -28,6 +28,14 @@ const NoGrace time.Duration = -1
 // NoRetries, as Options.RefreshRetries, allows no retry after RefreshGrace.
 const NoRetries = -1
 
+// DefaultMaxSessions is Options.MaxSessions when it is zero, and the limit
+// a Store applies when NewSession.Limit is zero.
+const DefaultMaxSessions = 100
+
+// maxMaxSessions bounds Options.MaxSessions: each login and session list
+// of a subject costs up to that many entries in the store.
+const maxMaxSessions = 1000
+
 // maxRefreshRetries bounds Options.RefreshRetries.
 const maxRefreshRetries = 100
 
@@ -126,11 +134,40 @@ type Options struct {
 	// parsing. Default 8 KiB.
 	MaxTokenSize int
 
+	// StepUpTTL is the longest life of an access token that Auth.StepUp
+	// issues, and so of a raised authentication. Default and at most
+	// AccessTTL.
+	StepUpTTL time.Duration
+
+	// Limits throttles logins per client IP and per account, and refreshes
+	// per session; see Limits for the defaults. Over a limit a request
+	// answers 429 too_many_requests. Limits.Off turns them off.
+	Limits Limits
+
+	// Throttle keeps the counters of Limits and Auth.RateLimit. Default: the
+	// Store, when it implements Throttle (redisstore and memstore do). New
+	// fails when the limits are on and there is none.
+	Throttle Throttle
+
 	// OmitClientInfo keeps the client IP and User-Agent out of the store:
 	// session lists then show only device, created and last refresh, and
 	// each session's stored state is smaller. Events still carry them.
 	// Default false.
 	OmitClientInfo bool
+
+	// MaxSessions bounds the live sessions of one subject (one login on one
+	// device each). A login past it ends the subject's least recently used
+	// sessions, by their last login or refresh, in the same atomic store
+	// call: the subject never has more than MaxSessions, each ended session
+	// emits a revoke event with reason "session_limit", and its tokens
+	// answer token_revoked. The bound is also what keeps every per-subject
+	// store operation and the session list small, so there is no
+	// "unlimited": raise it if your users need more, knowing that a login
+	// at the limit and a session list cost redisstore work in proportion to
+	// it (at 1,000, about 1.3 ms and 8 ms of Redis time and a 228 KB list
+	// on a small machine). Lowering it takes effect for a subject at its
+	// next login. Default 100, at most 1,000.
+	MaxSessions int
 
 	// OnEvent, when set, is called for every login, failed login, refresh,
 	// reuse detection, logout and revocation, synchronously in the request:
@@ -181,6 +218,12 @@ func (o Options) withDefaults() (Options, error) {
 	if o.MaxTokenSize == 0 {
 		o.MaxTokenSize = DefaultMaxTokenSize
 	}
+	if o.MaxSessions == 0 {
+		o.MaxSessions = DefaultMaxSessions
+	}
+	if o.StepUpTTL == 0 {
+		o.StepUpTTL = o.AccessTTL
+	}
 	if o.ErrorHandler == nil {
 		o.ErrorHandler = DefaultErrorHandler
 	}
@@ -200,8 +243,12 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("%w: Options.RefreshRetries (%d) must be between 0 and %d, or NoRetries", ErrInvalidOptions, o.RefreshRetries, maxRefreshRetries)
 	case o.Leeway < 0 || o.Leeway > maxLeeway:
 		return o, fmt.Errorf("%w: Options.Leeway (%v) must be between 0 and %v", ErrInvalidOptions, o.Leeway, maxLeeway)
+	case o.StepUpTTL < time.Second || o.StepUpTTL > o.AccessTTL:
+		return o, fmt.Errorf("%w: Options.StepUpTTL (%v) must be between 1s and Options.AccessTTL (%v)", ErrInvalidOptions, o.StepUpTTL, o.AccessTTL)
 	case o.MaxTokenSize < 256:
 		return o, fmt.Errorf("%w: Options.MaxTokenSize (%d) must be at least 256 bytes", ErrInvalidOptions, o.MaxTokenSize)
+	case o.MaxSessions < 1 || o.MaxSessions > maxMaxSessions:
+		return o, fmt.Errorf("%w: Options.MaxSessions (%d) must be between 1 and %d (0 means the default, %d)", ErrInvalidOptions, o.MaxSessions, maxMaxSessions, DefaultMaxSessions)
 	}
 	return o, nil
 }

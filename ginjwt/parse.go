@@ -29,18 +29,19 @@ type tokenHeader struct {
 	alg, typ, kid, crit string
 }
 
-// decodeHeader reads the parameters of a header object.
+// decodeHeader reads the parameters of a header object. Its names get the
+// checks of claim names (see checkNames): a parameter is read from one
+// unescaped, unambiguous name, as any JSON parser would read it.
 func decodeHeader(data []byte) (tokenHeader, error) {
 	var h tokenHeader
 	if !json.Valid(data) {
 		return h, errSyntax
 	}
-	i := skipSpace(data, 0)
-	if data[i] != '{' {
-		return h, errors.New("header is not a JSON object")
+	if err := checkHeaderNames(data); err != nil {
+		return h, err
 	}
 	src := string(data)
-	i = skipSpace(data, i+1)
+	i := skipSpace(data, skipSpace(data, 0)+1)
 	for data[i] != '}' {
 		end := skipString(data, i)
 		name := src[i+1 : end]
@@ -110,8 +111,8 @@ func splitToken(raw string) (header, payload, sig []byte, signingInput string, e
 }
 
 // decodeClaims fills c from a claims payload. The payload must be a valid
-// JSON object without duplicate, case-colliding or escaped claim names (see
-// checkClaimNames); each known claim must have its JSON type.
+// JSON object in valid UTF-8 without duplicate, case-colliding or escaped
+// claim names (see checkNames); each known claim must have its JSON type.
 func decodeClaims(data []byte, c *Claims) error {
 	if !json.Valid(data) {
 		return errSyntax
@@ -187,6 +188,12 @@ func (c *Claims) setClaim(name, src string, i, j int, dates *[3]jwt.NumericDate)
 		c.Generation, err = strconv.ParseInt(v, 10, 64)
 	case "auth_time":
 		c.AuthTime, err = strconv.ParseInt(v, 10, 64)
+	case "sst":
+		c.SessionStart, err = strconv.ParseInt(v, 10, 64)
+	case "acr":
+		c.ACR, err = jsonString(v)
+	case "amr":
+		c.AMR, err = jsonStrings(v)
 	case "ext":
 		c.Extra = json.RawMessage(v)
 	}

@@ -2,6 +2,7 @@ package ginjwt
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
@@ -11,10 +12,17 @@ import (
 )
 
 // referenceVerify checks a token with golang-jwt's parser and the same rules
-// as verify: the reference the reflection-free parser must agree with.
+// as verify: the reference the reflection-free parser must agree with. The
+// header's names get refCheckNames' rules, which golang-jwt does not apply;
+// the claims' get checkClaimNames', through Claims.UnmarshalJSON.
 func referenceVerify(v *verifier, raw string) (*Claims, error) {
 	if strings.ContainsAny(raw, "\r\n") {
 		return nil, ErrTokenMalformed
+	}
+	if header, err := base64.RawURLEncoding.DecodeString(strings.SplitN(raw, ".", 2)[0]); err == nil && json.Valid(header) {
+		if r := refCheckNames(header, headerNames); !r.ok || r.escapedKey || r.invalidUTF8 {
+			return nil, ErrTokenMalformed
+		}
 	}
 	p := jwt.NewParser(jwt.WithValidMethods(v.algs), jwt.WithIssuer(v.issuer), jwt.WithAudience(v.audience),
 		jwt.WithExpirationRequired(), jwt.WithIssuedAt(), jwt.WithLeeway(v.leeway), jwt.WithTimeFunc(v.now),
@@ -67,6 +75,14 @@ func FuzzParseMatchesGolangJWT(f *testing.F) {
 	f.Add(`{"alg":"HS256","typ":"at+jwt","crit":["x"]}`, good)
 	f.Add(`{"alg":"none","typ":"at+jwt"}`, good)
 	f.Add(`{"alg":"HS256","typ":"at+jwt"}`, strings.Replace(good, `"ver":7`, `"ver":7.5`, 1))
+	f.Add(`{"alg":"HS256","typ":"at+jwt","\u0063rit":["foo"]}`, good)
+	f.Add(`{"alg":"HS256","typ":"at+jwt","\u0061lg":"none"}`, good)
+	f.Add(`{"alg":"none","typ":"at+jwt","alg":"HS256"}`, good)
+	f.Add(`{"alg":"HS256","typ":"at+jwt","ALG":"none"}`, good)
+	f.Add("{\"alg\":\"HS256\",\"typ\":\"at+jwt\",\"\u212aid\":\"x\"}", good) // Kelvin sign: folds to kid
+	f.Add("{\"alg\":\"HS256\",\"typ\":\"at+jwt\",\"x\":\"\xff\"}", good)
+	f.Add(`{"alg":"HS256","typ":"at+jwt"}`, strings.Replace(good, `"sub":"alice"`, "\"sub\":\"al\xffce\"", 1))
+	f.Add(`{"alg":"HS256","typ":"at+jwt"}`, strings.Replace(good, `"name":"A"`, "\"name\":\"\xed\xa0\x80\"", 1))
 	keys, err := newKeyring([]Key{HS256([]byte("0123456789abcdef0123456789abcdef"))})
 	if err != nil {
 		f.Fatal(err)

@@ -18,8 +18,9 @@ type SessionsResponse struct {
 }
 
 // SessionsHandler returns a route that lists the caller's own live sessions,
-// oldest first, marking the current one. Mount it behind Middleware, or
-// alone: it then runs the same checks itself.
+// oldest first, marking the current one: at most Options.MaxSessions, since
+// a login past it ends the least recently used. Mount it behind Middleware,
+// or alone: it then runs the same checks itself.
 //
 //	r.GET("/auth/sessions", auth.SessionsHandler())
 func (a *Auth) SessionsHandler() gin.HandlerFunc {

@@ -2,6 +2,7 @@ package ginjwt_test
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -236,11 +237,11 @@ func TestRequireScope(t *testing.T) {
 		scopes []string
 		want   bool
 	}{{[]string{"read"}, true}, {[]string{"read", "write"}, true}, {[]string{"admin"}, false}, {[]string{"read", "admin"}, false}, {nil, true}} {
-		if got := ginjwt.RequireScope(tc.scopes...)(c); got != tc.want {
-			t.Errorf("RequireScope(%v) = %v", tc.scopes, got)
+		if err := ginjwt.RequireScope(tc.scopes...)(c); (err == nil) != tc.want || err != nil && !errors.Is(err, ginjwt.ErrInsufficientScope) {
+			t.Errorf("RequireScope(%v) = %v", tc.scopes, err)
 		}
 	}
-	if ginjwt.RequireRole("admin")(&ginjwt.Claims{Roles: []string{"user"}}) || !ginjwt.RequireRole("x", "admin")(&ginjwt.Claims{Roles: []string{"admin"}}) {
+	if ginjwt.RequireRole("admin")(&ginjwt.Claims{Roles: []string{"user"}}) != ginjwt.ErrInsufficientScope || ginjwt.RequireRole("x", "admin")(&ginjwt.Claims{Roles: []string{"admin"}}) != nil {
 		t.Error("RequireRole")
 	}
 }

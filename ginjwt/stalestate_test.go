@@ -49,6 +49,7 @@ func TestGuardRereadsStateForNewerTokens(t *testing.T) {
 	b := redistest.Backends(t)[0]
 	var stale *staleStore
 	a := newApp(t, b, func(o *ginjwt.Options) {
+		o.Throttle = o.Store.(ginjwt.Throttle)
 		stale = &staleStore{Store: o.Store, cached: map[string]ginjwt.SessionState{}}
 		o.Store = stale
 		o.TokenCacheSize = -1

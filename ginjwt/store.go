@@ -32,7 +32,19 @@ type Store interface {
 	// returns the subject's user version. When the subject has no version
 	// yet, the store creates one at random (never a predictable value such
 	// as 0), so that state lost and created again never matches old tokens.
-	CreateSession(ctx context.Context, subject string, s NewSession) (userVersion int64, err error)
+	//
+	// It keeps the subject within s.Limit live sessions, the new one
+	// included: when the subject already has s.Limit or more, its least
+	// recently used sessions are deleted in the same atomic step, as
+	// DeleteSession would, and their ids returned in CreateResult.Evicted.
+	// A session's last use is its login or its latest rotation that
+	// advanced the generation (Rotated, Healed), on the store's clock;
+	// guard checks and converged or retried refreshes do not count.
+	// Expired and removed sessions never count either, so no live session
+	// is evicted while there is room. The work of one call, as of every
+	// other method, is bounded by the limit, never by how many sessions
+	// the subject ever had.
+	CreateSession(ctx context.Context, subject string, s NewSession) (CreateResult, error)
 
 	// State returns the subject's user version and the session's generation
 	// in a single round trip. found is false, with a nil error, when either
@@ -57,9 +69,10 @@ type Store interface {
 	// without state returns nil.
 	RevokeUser(ctx context.Context, subject string) error
 
-	// Sessions lists the live sessions of subject, oldest first. Expired or
-	// removed sessions never appear. A subject without sessions gives an
-	// empty list and a nil error.
+	// Sessions lists the live sessions of subject, oldest first. Expired,
+	// removed or evicted sessions never appear, so the list is no longer
+	// than the Limit of the subject's latest login. A subject without
+	// sessions gives an empty list and a nil error.
 	Sessions(ctx context.Context, subject string) ([]SessionInfo, error)
 }
 
@@ -98,6 +111,30 @@ type NewSession struct {
 	TTL    time.Duration // idle lifetime: the session expires this long after its last login or rotation
 	MaxAge time.Duration // absolute lifetime: the session never outlives its creation plus MaxAge
 	Client ClientInfo    // who logged in, for session lists
+	// Limit is the most live sessions the subject may have once this one
+	// is created; see Store.CreateSession. Zero or less means
+	// DefaultMaxSessions: a store never keeps sessions without a bound.
+	Limit int
+}
+
+// SessionLimit returns the limit a store applies for s: s.Limit, or
+// DefaultMaxSessions when it is zero or less.
+func (s NewSession) SessionLimit() int {
+	if s.Limit <= 0 {
+		return DefaultMaxSessions
+	}
+	return s.Limit
+}
+
+// CreateResult is the outcome of Store.CreateSession.
+type CreateResult struct {
+	// UserVersion is the subject's user version, which the new session's
+	// tokens carry.
+	UserVersion int64
+	// Evicted lists the sessions the login ended to stay within
+	// NewSession.Limit, least recently used first; usually none or one.
+	// Sessions used at the same millisecond go by session id.
+	Evicted []string
 }
 
 // ClientInfo describes the client of a login or refresh, for session lists.

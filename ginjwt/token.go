@@ -218,7 +218,7 @@ func (a *Auth) issuePair(now time.Time, session Claims) (pair, error) {
 		accessExpiry:  now.Add(a.opts.AccessTTL),
 		refreshExpiry: now.Add(a.opts.RefreshTTL),
 	}
-	if end := time.Unix(session.AuthTime, 0).Add(a.opts.SessionMaxAge); p.refreshExpiry.After(end) {
+	if end := time.Unix(session.sessionStart(), 0).Add(a.opts.SessionMaxAge); p.refreshExpiry.After(end) {
 		p.refreshExpiry = end
 	}
 	if p.accessExpiry.After(p.refreshExpiry) {

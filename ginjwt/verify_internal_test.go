@@ -1,6 +1,11 @@
 package ginjwt
 
 import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"math"
+	"strconv"
 	"testing"
 	"time"
 
@@ -29,5 +34,117 @@ func BenchmarkVerifyAccess(b *testing.B) {
 		if _, err := v.verify(p.access); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// manyNames returns a JSON object of n distinct members "c0" to "c<n-1>"
+// followed by rest, the members of another object without its braces.
+func manyNames(n int, rest string) []byte {
+	b := []byte("{")
+	for i := range n {
+		b = strconv.AppendQuote(b, "c"+strconv.Itoa(i))
+		b = append(b, ":0,"...)
+	}
+	return append(append(b, rest...), '}')
+}
+
+// fastest returns the shortest of three timed runs of f.
+func fastest(f func()) time.Duration {
+	best := time.Duration(math.MaxInt64)
+	for range 3 {
+		start := time.Now()
+		f()
+		best = min(best, time.Since(start))
+	}
+	return best
+}
+
+// The name checks take time linear in the number of names: on 50,000
+// distinct names they take a small multiple of json.Valid (about 5), which
+// the parser runs on the same bytes first. The check that compared each
+// name with every other took about 3,000 times as long as json.Valid.
+func TestNameChecksTakeLinearTime(t *testing.T) {
+	data := manyNames(50_000, `"sub":"a"`)
+	valid := fastest(func() { json.Valid(data) })
+	for name, check := range map[string]func([]byte) error{"checkClaimNames": checkClaimNames, "checkHeaderNames": checkHeaderNames} {
+		var err error
+		took := fastest(func() { err = check(data) })
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		t.Logf("%s: %v; json.Valid: %v", name, took, valid)
+		if took > 40*valid {
+			t.Errorf("%s took %v on 50,000 names, json.Valid %v: not linear", name, took, valid)
+		}
+	}
+	dup := manyNames(50_000, `"c49999":1`)
+	if err := checkClaimNames(dup); err != errClaimNames {
+		t.Errorf("a duplicate after 50,000 names: %v, want %v", err, errClaimNames)
+	}
+}
+
+// A token of 5,000 claims (MaxTokenSize raised to allow it) verifies, and
+// quickly; one of them repeated is refused.
+func TestVerifyManyClaims(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	good := `"iss":"jwtguard","sub":"alice","aud":"jwtguard","exp":1800000900,"jti":"j","typ":"access","sid":"s","ver":7,"gen":2,"auth_time":1800000000`
+	keys, err := newKeyring([]Key{HS256([]byte("0123456789abcdef0123456789abcdef"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := Options{Issuer: "jwtguard", Audience: "jwtguard", MaxTokenSize: 1 << 20, Now: func() time.Time { return now }}
+	v := newVerifier(accessKind, keys, &o, true)
+	sign := func(payload []byte) string {
+		enc := base64.RawURLEncoding
+		input := enc.EncodeToString([]byte(`{"alg":"HS256","typ":"at+jwt"}`)) + "." + enc.EncodeToString(payload)
+		sig, err := jwt.SigningMethodHS256.Sign(input, keys.signer.access.sign)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return input + "." + enc.EncodeToString(sig)
+	}
+	start := time.Now()
+	c, err := v.verify(sign(manyNames(5_000, good)))
+	if err != nil || c.Subject != "alice" {
+		t.Fatalf("verify: %+v, %v", c, err)
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("verifying 5,000 claims took %v", took)
+	}
+	if _, err := v.verify(sign(manyNames(5_000, good+`,"c4999":1`))); !errors.Is(err, ErrTokenMalformed) {
+		t.Errorf("a duplicate after 5,000 claims: %v, want ErrTokenMalformed", err)
+	}
+}
+
+// The name checks allocate nothing for a usual header, nor for claims of up
+// to 32 names: more than a token of this package has.
+func TestNameChecksDoNotAllocate(t *testing.T) {
+	header := []byte(`{"alg":"HS256","kid":"2026-11","typ":"at+jwt"}`)
+	claims := manyNames(31, `"sub":"a"`)
+	if n := testing.AllocsPerRun(100, func() { _ = checkHeaderNames(header) }); n != 0 {
+		t.Errorf("checkHeaderNames: %v allocations", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = checkClaimNames(claims) }); n != 0 {
+		t.Errorf("checkClaimNames on 32 names: %v allocations", n)
+	}
+}
+
+// BenchmarkCheckClaimNames checks the payload of a usual access token, and
+// payloads of many claims: the time per name stays flat.
+func BenchmarkCheckClaimNames(b *testing.B) {
+	usual := []byte(`{"iss":"jwtguard","sub":"user-12345","aud":["jwtguard"],"exp":1800000900,"nbf":1800000000,"iat":1800000000,"jti":"ZnV6ei1hY2Nlc3MtanRpMQ","typ":"access","sid":"ZnV6ei1zZXNzaW9uLWlkMQ","ver":1099511627776,"gen":3,"auth_time":1800000000,"roles":["admin"],"ext":{"name":"A"}}`)
+	for _, c := range []struct {
+		names int
+		data  []byte
+	}{{14, usual}, {5_001, manyNames(5_000, `"sub":"a"`)}, {50_001, manyNames(50_000, `"sub":"a"`)}} {
+		b.Run(strconv.Itoa(c.names), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := checkClaimNames(c.data); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*c.names), "ns/name")
+		})
 	}
 }

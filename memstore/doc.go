@@ -30,6 +30,9 @@
 //     min(TTL, time left before MaxAge) after its creation or last rotation,
 //     and its subject's version once the subject's last session could have
 //     expired.
+//   - A login keeps its subject within NewSession.Limit live sessions by
+//     ending the least recently used ones (oldest login or latest rotation;
+//     at the same millisecond, the lower session id), and reports them.
 //
 // # Memory
 //

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -27,6 +28,8 @@ type Store struct {
 	mu        sync.RWMutex
 	users     map[string]*user
 	nextSweep time.Time // on the store's clock
+
+	throttle throttle // counters of the ginjwt.Throttle methods, under their own lock
 }
 
 // user is the state of one subject.
@@ -78,13 +81,15 @@ func New(opts ...Option) *Store {
 // to 64 base64url characters, as redisstore returns it.
 var errBadSessionID = errors.New("memstore: malformed session id")
 
-// CreateSession implements ginjwt.Store.
-func (s *Store) CreateSession(ctx context.Context, subject string, ns ginjwt.NewSession) (int64, error) {
+// CreateSession implements ginjwt.Store. Past the limit it evicts the
+// sessions with the oldest last use, and of those used at the same
+// millisecond the one with the lower id, as redisstore does.
+func (s *Store) CreateSession(ctx context.Context, subject string, ns ginjwt.NewSession) (ginjwt.CreateResult, error) {
 	if err := ctx.Err(); err != nil {
-		return 0, err
+		return ginjwt.CreateResult{}, err
 	}
 	if !ginjwt.ValidSessionID(ns.ID) {
-		return 0, errBadSessionID
+		return ginjwt.CreateResult{}, errBadSessionID
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -96,6 +101,8 @@ func (s *Store) CreateSession(ctx context.Context, subject string, ns ginjwt.New
 		u = &user{version: randomVersion(), sessions: map[string]*session{}}
 		s.users[subject] = u
 	}
+	delete(u.sessions, ns.ID) // a session id logged in again is replaced
+	evicted := u.evict(ns.SessionLimit() - 1)
 	expires := now.Add(min(ns.TTL, ns.MaxAge))
 	u.sessions[ns.ID] = &session{
 		generation: 1,
@@ -106,8 +113,30 @@ func (s *Store) CreateSession(ctx context.Context, subject string, ns ginjwt.New
 		expires:    expires,
 	}
 	u.expires = later(u.expires, expires)
-	return u.version, nil
+	return ginjwt.CreateResult{UserVersion: u.version, Evicted: evicted}, nil
 }
+
+// evict deletes the least recently used sessions of u until it has at most
+// keep, and returns their ids, least recently used first. The caller holds
+// s.mu and has dropped u's expired sessions.
+func (u *user) evict(keep int) []string {
+	over := len(u.sessions) - keep
+	if over <= 0 {
+		return nil
+	}
+	ids := slices.Collect(maps.Keys(u.sessions))
+	slices.SortFunc(ids, func(a, b string) int {
+		return cmp.Or(u.sessions[a].lastUse().Compare(u.sessions[b].lastUse()), cmp.Compare(a, b))
+	})
+	ids = ids[:over:over]
+	for _, id := range ids {
+		delete(u.sessions, id)
+	}
+	return ids
+}
+
+// lastUse is the session's login or latest rotation.
+func (se *session) lastUse() time.Time { return later(se.created, se.rotated) }
 
 // State implements ginjwt.Store.
 func (s *Store) State(ctx context.Context, subject, sessionID string) (ginjwt.SessionState, bool, error) {

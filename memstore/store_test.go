@@ -41,11 +41,11 @@ func newID() string {
 func login(t *testing.T, s *memstore.Store, clk *clocktest.Clock, subject string, ttl, maxAge time.Duration) (id string, version int64) {
 	t.Helper()
 	id = newID()
-	v, err := s.CreateSession(t.Context(), subject, ginjwt.NewSession{ID: id, TTL: ttl, MaxAge: maxAge})
+	res, err := s.CreateSession(t.Context(), subject, ginjwt.NewSession{ID: id, TTL: ttl, MaxAge: maxAge})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return id, v
+	return id, res.UserVersion
 }
 
 func found(t *testing.T, s *memstore.Store, subject, id string) bool {
@@ -290,12 +290,12 @@ func TestBoundariesLikeRedisstore(t *testing.T) {
 					var res [2]ginjwt.RotateResult
 					for i, s := range p.stores {
 						p.set(base)
-						v, err := s.CreateSession(ctx, subject, ginjwt.NewSession{ID: id, TTL: ttl, MaxAge: maxAge})
+						created, err := s.CreateSession(ctx, subject, ginjwt.NewSession{ID: id, TTL: ttl, MaxAge: maxAge})
 						if err != nil {
 							t.Fatal(err)
 						}
 						p.set(base.Add(rotatedAt))
-						r := ginjwt.Rotation{UserVersion: v, Generation: 1, Grace: grace, ReuseAfter: reuseAfter, TTL: ttl, MaxAge: maxAge}
+						r := ginjwt.Rotation{UserVersion: created.UserVersion, Generation: 1, Grace: grace, ReuseAfter: reuseAfter, TTL: ttl, MaxAge: maxAge}
 						if res, err := s.Rotate(ctx, subject, id, r); err != nil || res.Outcome != ginjwt.Rotated {
 							t.Fatalf("store %d: first rotation: %+v, %v", i, res, err)
 						}
@@ -331,27 +331,43 @@ func compareWithRedisstore(t *testing.T, seed uint64) {
 	durations := []time.Duration{time.Millisecond, 999 * time.Microsecond, 5 * time.Millisecond, time.Second, 2 * time.Second,
 		5 * time.Second, 10 * time.Second, time.Minute, 5 * time.Minute, 10 * time.Minute, 30 * time.Minute, 2 * time.Hour}
 
+	evictions := 0
+	defer func() {
+		t.Logf("%d sessions evicted", evictions)
+		if !t.Failed() && evictions == 0 {
+			t.Errorf("no login evicted a session: the comparison did not reach the limit")
+		}
+	}()
 	for step := range 300 {
 		what := ""
-		switch op := rnd.IntN(10); {
-		case op == 0 || len(tokens) == 0:
+		switch op := rnd.IntN(12); {
+		case op == 0 || op >= 10 || len(tokens) == 0:
 			subject := subjects[rnd.IntN(len(subjects))]
 			tok := token{subject: subject, id: newID(), generation: 1, ttl: []time.Duration{time.Hour, 10 * time.Minute}[rnd.IntN(2)]}
 			tok.maxAge = []time.Duration{2 * time.Hour, 30 * time.Minute, 5 * time.Minute}[rnd.IntN(3)]
+			// Small limits, so that logins evict: sessions of other TTLs
+			// and max ages, some expired, are in the index when they do.
 			ns := ginjwt.NewSession{ID: tok.id, Device: "d" + fmt.Sprint(step), TTL: tok.ttl, MaxAge: tok.maxAge,
-				Client: ginjwt.ClientInfo{IP: "192.0.2.1", UserAgent: "ua"}}
+				Client: ginjwt.ClientInfo{IP: "192.0.2.1", UserAgent: "ua"}, Limit: []int{0, 2, 3, 5}[rnd.IntN(4)]}
+			var evicted [2][]string
 			for i, s := range stores {
-				if tok.versions[i], err = s.CreateSession(ctx, subject, ns); err != nil {
+				res, err := s.CreateSession(ctx, subject, ns)
+				if err != nil {
 					t.Fatal(err)
 				}
+				tok.versions[i], evicted[i] = res.UserVersion, res.Evicted
 			}
+			if !slices.Equal(evicted[0], evicted[1]) {
+				t.Fatalf("step %d: login of %q with limit %d evicted %q in memstore, %q in redisstore", step, subject, ns.Limit, evicted[0], evicted[1])
+			}
+			evictions += len(evicted[0])
 			for _, old := range tokens {
 				if old.subject == subject && (old.versions[0] == tok.versions[0]) != (old.versions[1] == tok.versions[1]) {
 					t.Fatalf("step %d: login of %q: the stores disagree on keeping version %v of an earlier login (now %v)", step, subject, old.versions, tok.versions)
 				}
 			}
 			tokens = append(tokens, tok)
-			what = fmt.Sprintf("login %q", subject)
+			what = fmt.Sprintf("login %q, limit %d, evicted %q", subject, ns.Limit, evicted[0])
 		case op <= 3:
 			tok := pick()
 			tok.generation += []int64{0, 0, 0, -1, -1, 1, -2}[rnd.IntN(7)]

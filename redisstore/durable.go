@@ -19,8 +19,9 @@ var ErrNotReplicated = errors.New("redisstore: the write was not confirmed by en
 // markerTTL is how long the write marker of a durable write lives.
 const markerTTL = 10 * time.Second
 
-// WithReplicaAcks makes every write — login, refresh rotation, logout of
-// every scope, RevokeSession, RevokeOtherSessions, RevokeUser — wait until
+// WithReplicaAcks makes every write — login (with the sessions it evicts
+// past the session limit), refresh rotation, logout of every scope,
+// RevokeSession, RevokeOtherSessions, RevokeUser — wait until
 // at least n replicas of the primary that holds the user's keys have it
 // (Redis WAIT) before it succeeds. When fewer confirm within timeout, the
 // call fails with ErrNotReplicated and ginjwt answers 503 store_unavailable:

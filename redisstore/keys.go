@@ -15,21 +15,34 @@ const DefaultPrefix = "jwtguard:"
 // '}' or ':', so no subject, whatever its bytes, can break out of its tag.
 //
 //	<prefix>{<b64 subject>}:v          string  user version
-//	<prefix>{<b64 subject>}:x          zset    session id -> idle expiry (unix ms)
+//	<prefix>{<b64 subject>}:u          zset    session id -> last use: login or latest rotation
+//	                                           (unix ms); at most the session limit of entries
 //	<prefix>{<b64 subject>}:s:<sid>    hash    g generation, c created (unix ms),
 //	                                           r last rotation (unix ms; absent before the first),
 //	                                           d device label, i client IP, a User-Agent
 //	                                           (absent when empty)
 //	<prefix>{<b64 subject>}:w          string  write marker of durable writes (WithReplicaAcks), 10 s
+//	<prefix>{<b64 subject>}:x          zset    0.1.0's index (session id -> idle expiry), read only
+//	                                           to move it into :u; see migrate in scripts.go
+//
+// The index :u is the session limit's LRU: its lowest score is the least
+// recently used session. A login keeps it within the limit, so every
+// script that walks it does at most the limit's work. It may hold ids of
+// sessions that expired since (a session key expires by its TTL, its entry
+// stays): they count towards no limit, are skipped by Sessions, and are
+// dropped when the index reaches the limit or is listed. With the default
+// limit of 100, below Redis' zset-max-listpack-entries (128), the index is
+// a compact listpack.
 type keys struct {
 	tag                           string // base64url of the subject, as in invalidation messages
 	version, index, sessionPrefix string
+	legacy                        string // 0.1.0's index
 }
 
 func (s *Store) keysFor(subject string) keys {
 	tag := base64.RawURLEncoding.EncodeToString([]byte(subject))
 	base := s.prefix + "{" + tag + "}:"
-	return keys{tag: tag, version: base + "v", index: base + "x", sessionPrefix: base + "s:"}
+	return keys{tag: tag, version: base + "v", index: base + "u", sessionPrefix: base + "s:", legacy: base + "x"}
 }
 
 func (k keys) session(id string) string { return k.sessionPrefix + id }

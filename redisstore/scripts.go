@@ -39,11 +39,90 @@ local function extend(key, ttl)
 end
 `
 
-// createScript: KEYS version, index, session; ARGV random version, session id,
-// test clock (or empty), ttl, device, client IP, user agent, session key prefix,
-// channel, subject tag. Returns the user version. When the version is missing
-// (lost, evicted), sessions left in the index are dead and are removed.
-var createScript = redis.NewScript(clock + extendTTL + `
+// migrate is shared by the login and the list (extendTTL first): it moves
+// 0.1.0's index, scored by idle expiry, into the index scored by last use,
+// taking each score from the session's own times and dropping ids whose
+// session is gone, then deletes it. It costs one EXISTS once moved; the
+// move itself walks the old index once per subject, the only work not
+// bounded by the session limit: the first login after the upgrade then
+// trims the subject to its limit.
+const migrate = `
+local function migrate(legacy, index, prefix)
+  if redis.call('EXISTS', legacy) == 0 then return end
+  local longest = 0
+  for _, id in ipairs(redis.call('ZRANGE', legacy, 0, -1)) do
+    local s = redis.call('HMGET', prefix .. id, 'g', 'c', 'r')
+    if s[1] then
+      redis.call('ZADD', index, math.max(tonumber(s[2]) or 0, tonumber(s[3]) or 0), id)
+      longest = math.max(longest, redis.call('PTTL', prefix .. id))
+    end
+  end
+  redis.call('DEL', legacy)
+  if longest > 0 then extend(index, longest) end
+end
+`
+
+// dropLegacy is migrate for the revocations: it deletes the sessions of
+// 0.1.0's index but keep (false for none), moves keep into the index, and
+// deletes the old index. It only deletes before it adds, so a Redis full
+// under noeviction still lets a logout of other sessions through.
+const dropLegacy = `
+local function dropLegacy(legacy, index, prefix, keep)
+  if redis.call('EXISTS', legacy) == 0 then return end
+  local kept = false
+  for _, id in ipairs(redis.call('ZRANGE', legacy, 0, -1)) do
+    if id == keep then
+      kept = true
+    else
+      redis.call('DEL', prefix .. id)
+    end
+  end
+  redis.call('DEL', legacy)
+  if kept then
+    local s = redis.call('HMGET', prefix .. keep, 'g', 'c', 'r')
+    if s[1] then
+      redis.call('ZADD', index, math.max(tonumber(s[2]) or 0, tonumber(s[3]) or 0), keep)
+      extend(index, redis.call('PTTL', prefix .. keep))
+    end
+  end
+end
+`
+
+// live is shared by the scripts that check many sessions at once: it counts
+// how many of the sessions ids still exist, with one EXISTS per thousand.
+const live = `
+local function live(ids, prefix)
+  local n, batch = 0, {}
+  for i, id in ipairs(ids) do
+    batch[#batch + 1] = prefix .. id
+    if #batch == 1000 or i == #ids then
+      n = n + redis.call('EXISTS', unpack(batch))
+      batch = {}
+    end
+  end
+  return n
+end
+`
+
+// createScript: KEYS version, index, session, legacy index; ARGV random
+// version, session id, test clock (or empty), ttl, device, client IP, user
+// agent, session key prefix, channel, subject tag, session limit. Returns
+// the user version followed by the ids of the sessions it evicted, least
+// recently used first. When the version is missing (lost, evicted), sessions
+// left in the index are dead and are removed.
+//
+// The limit: while the index holds fewer entries than the limit, no
+// session can be in excess, and the login costs O(log n) for the ZADD. At
+// the limit, the entries of sessions that expired since are dropped first,
+// so that a live session is only evicted when the live ones fill the
+// limit: one EXISTS of all the index's sessions counts them, O(limit), and
+// only when some are gone does the script look for them one by one. Then
+// the lowest-scored entries (least recently used; equal scores by id) are
+// deleted with their sessions, and one invalidation is published: the
+// session's own, or, for several, the subject's. The index thus never holds
+// more than the limit, and no step of the script walks more than it.
+var createScript = redis.NewScript(clock + extendTTL + migrate + live + `
+migrate(KEYS[4], KEYS[2], ARGV[8])
 local version = redis.call('GET', KEYS[1])
 if not version then
   version = ARGV[1]
@@ -54,7 +133,17 @@ if not version then
   redis.call('DEL', KEYS[2])
   redis.call('PUBLISH', ARGV[9], ARGV[10])
 end
-local now, ttl = clock(ARGV[3]), tonumber(ARGV[4])
+local now, ttl, limit = clock(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[11])
+-- A session id logged in again is replaced, and never counted.
+if redis.call('EXISTS', KEYS[3]) == 1 then
+  redis.call('DEL', KEYS[3])
+  redis.call('PUBLISH', ARGV[9], ARGV[10] .. ' ' .. ARGV[2])
+end
+if redis.call('ZSCORE', KEYS[2], ARGV[2]) then
+  redis.call('ZREM', KEYS[2], ARGV[2])
+end
+-- The session first: as the script's first write (HSET may grow memory),
+-- a Redis full under noeviction refuses the whole login, evictions included.
 local fields = {'g', 1, 'c', now}
 for i, name in ipairs({'d', 'i', 'a'}) do
   if ARGV[4 + i] ~= '' then
@@ -64,18 +153,46 @@ for i, name in ipairs({'d', 'i', 'a'}) do
 end
 redis.call('HSET', KEYS[3], unpack(fields))
 redis.call('PEXPIRE', KEYS[3], ttl)
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-redis.call('ZADD', KEYS[2], now + ttl, ARGV[2])
+local out = {version}
+if redis.call('ZCARD', KEYS[2]) >= limit then
+  local ids = redis.call('ZRANGE', KEYS[2], 0, -1)
+  local alive = ids
+  if live(ids, ARGV[8]) < #ids then
+    alive = {}
+    for _, id in ipairs(ids) do
+      if redis.call('EXISTS', ARGV[8] .. id) == 1 then
+        alive[#alive + 1] = id
+      else
+        redis.call('ZREM', KEYS[2], id)
+      end
+    end
+  end
+  local over = #alive - limit + 1
+  if over > 0 then
+    for i = 1, over do
+      redis.call('DEL', ARGV[8] .. alive[i])
+      out[#out + 1] = alive[i]
+    end
+    redis.call('ZREMRANGEBYRANK', KEYS[2], 0, over - 1)
+    if over == 1 then
+      redis.call('PUBLISH', ARGV[9], ARGV[10] .. ' ' .. out[2])
+    else
+      redis.call('PUBLISH', ARGV[9], ARGV[10])
+    end
+  end
+end
+redis.call('ZADD', KEYS[2], now, ARGV[2])
 extend(KEYS[1], ttl)
 extend(KEYS[2], ttl)
-return version
+return out
 `)
 
 // rotateScript: KEYS version, index, session; ARGV version, generation, test
 // clock (or empty), grace, reuse-after, ttl, max age, session id, client IP,
 // user agent, channel, subject tag, retries. Returns {outcome, generation}.
 // Every change of the session is published. Session field n counts the
-// retries of the previous generation after grace.
+// retries of the previous generation after grace. A rotation (Rotated,
+// Healed) makes the session the most recently used in the index; O(log n).
 var rotateScript = redis.NewScript(clock + extendTTL + rotateOutcomes + `
 local version = redis.call('GET', KEYS[1])
 local s = redis.call('HMGET', KEYS[3], 'g', 'r', 'c', 'n')
@@ -110,7 +227,7 @@ if gen >= g then
     end
   end
   redis.call('PEXPIRE', KEYS[3], ttl)
-  redis.call('ZADD', KEYS[2], now + ttl, ARGV[8])
+  redis.call('ZADD', KEYS[2], now, ARGV[8])
   extend(KEYS[1], ttl)
   extend(KEYS[2], ttl)
   publish()
@@ -133,6 +250,8 @@ return {REUSED, 0}
 `)
 
 // deleteScript: KEYS index, session; ARGV session id, channel, subject tag.
+// O(log n). A session still in 0.1.0's index is dropped from it when it is
+// moved: its session is gone.
 var deleteScript = redis.NewScript(`
 redis.call('DEL', KEYS[2])
 redis.call('ZREM', KEYS[1], ARGV[1])
@@ -140,12 +259,13 @@ redis.call('PUBLISH', ARGV[2], ARGV[3] .. ' ' .. ARGV[1])
 return 0
 `)
 
-// revokeUserScript: KEYS version, index; ARGV session key prefix, channel,
-// subject tag. Advances the
-// version (INCR keeps its TTL) and deletes every indexed session. The session
-// keys are built from the index; they carry the same hash tag, so they are in
-// the slot of KEYS.
-var revokeUserScript = redis.NewScript(`
+// revokeUserScript: KEYS version, index, legacy index; ARGV session key
+// prefix, channel, subject tag. Advances the version (INCR keeps its TTL)
+// and deletes every indexed session: O(limit). The session keys are built
+// from the index; they carry the same hash tag, so they are in the slot of
+// KEYS.
+var revokeUserScript = redis.NewScript(extendTTL + dropLegacy + `
+dropLegacy(KEYS[3], KEYS[2], ARGV[1], false)
 if redis.call('EXISTS', KEYS[1]) == 1 then
   redis.call('INCR', KEYS[1])
 end
@@ -158,10 +278,11 @@ redis.call('PUBLISH', ARGV[2], ARGV[3])
 return #ids
 `)
 
-// revokeOthersScript: KEYS index; ARGV session key prefix, id to keep,
-// channel, subject tag.
-// Deletes every indexed session but one.
-var revokeOthersScript = redis.NewScript(`
+// revokeOthersScript: KEYS index, legacy index; ARGV session key prefix, id
+// to keep, channel, subject tag. Deletes every indexed session but one:
+// O(limit).
+var revokeOthersScript = redis.NewScript(extendTTL + dropLegacy + `
+dropLegacy(KEYS[2], KEYS[1], ARGV[1], ARGV[2])
 for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   if id ~= ARGV[2] then
     redis.call('DEL', ARGV[1] .. id)
@@ -172,14 +293,16 @@ redis.call('PUBLISH', ARGV[3], ARGV[4])
 return 0
 `)
 
-// sessionsScript: KEYS version, index; ARGV session key prefix. Returns
-// id, created, last rotation, device, IP, user agent for each live session,
-// flattened, and drops index entries whose session is gone. Without a user
-// version no session is alive.
-var sessionsScript = redis.NewScript(`
+// sessionsScript: KEYS version, index, legacy index; ARGV session key
+// prefix. Returns id, created, last rotation, device, IP, user agent for
+// each live session, flattened, and drops index entries whose session is
+// gone: O(limit), one HMGET per entry. Without a user version no session is
+// alive.
+var sessionsScript = redis.NewScript(extendTTL + migrate + `
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return {}
 end
+migrate(KEYS[3], KEYS[2], ARGV[1])
 local out = {}
 for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
   local f = redis.call('HMGET', ARGV[1] .. id, 'c', 'r', 'd', 'i', 'a')

@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/go-redis/redis_rate/v10"
 	"github.com/jwtguard/jwtguard/ginjwt"
 	"github.com/redis/go-redis/v9"
 )
@@ -44,6 +45,7 @@ type Store struct {
 	acks       int           // replicas every write waits for; 0: none (see WithReplicaAcks)
 	ackTimeout time.Duration // how long a write waits for them
 	breakers   *breakers     // fail fast while Redis is down
+	limiter    *redis_rate.Limiter
 }
 
 var _ ginjwt.Store = (*Store)(nil)
@@ -125,6 +127,7 @@ func New(client redis.UniversalClient, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("redisstore: replica ack timeout %v must be shorter than the store timeout %v", s.ackTimeout, s.timeout)
 	}
 	s.breakers = newBreakers(client)
+	s.limiter = redis_rate.NewLimiter(client)
 	return s, nil
 }
 
@@ -208,26 +211,41 @@ func within[T any](ctx context.Context, s *Store, key string, fn func(context.Co
 // errBadSessionID is returned for a session id that cannot be part of a key.
 var errBadSessionID = errors.New("redisstore: malformed session id")
 
-// CreateSession implements ginjwt.Store.
-func (s *Store) CreateSession(ctx context.Context, subject string, ns ginjwt.NewSession) (int64, error) {
+// CreateSession implements ginjwt.Store. The evicted sessions are deleted,
+// and their invalidation published, by the same script as the login, so
+// with replica acks the acknowledged login covers them too.
+func (s *Store) CreateSession(ctx context.Context, subject string, ns ginjwt.NewSession) (ginjwt.CreateResult, error) {
 	if !ginjwt.ValidSessionID(ns.ID) {
-		return 0, errBadSessionID
+		return ginjwt.CreateResult{}, errBadSessionID
 	}
 	ttl := min(ns.TTL, ns.MaxAge)
 	k := s.keysFor(subject)
-	v, err := s.write(ctx, k, createScript,
-		[]string{k.version, k.index, k.session(ns.ID)},
+	vals, err := s.write(ctx, k, createScript,
+		[]string{k.version, k.index, k.session(ns.ID), k.legacy},
 		randomVersion(), ns.ID, s.clockArg(), ttl.Milliseconds(), ns.Device,
-		ns.Client.IP, ns.Client.UserAgent, k.sessionPrefix, s.channel(), k.tag,
-	).Text()
+		ns.Client.IP, ns.Client.UserAgent, k.sessionPrefix, s.channel(), k.tag, ns.SessionLimit(),
+	).StringSlice()
 	if err != nil {
-		return 0, fmt.Errorf("redisstore: create session: %w", err)
+		s.forget(subject, "") // the script may have evicted sessions
+		return ginjwt.CreateResult{}, fmt.Errorf("redisstore: create session: %w", err)
 	}
-	version, err := strconv.ParseInt(v, 10, 64)
+	if len(vals) == 0 {
+		return ginjwt.CreateResult{}, errors.New("redisstore: create session: empty reply")
+	}
+	version, err := strconv.ParseInt(vals[0], 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("redisstore: create session: user version %q: %w", v, err)
+		return ginjwt.CreateResult{}, fmt.Errorf("redisstore: create session: user version %q: %w", vals[0], err)
 	}
-	return version, nil
+	res := ginjwt.CreateResult{UserVersion: version}
+	if evicted := vals[1:]; len(evicted) > 0 {
+		res.Evicted = evicted
+		if len(evicted) == 1 { // as the script published it
+			s.forget(subject, evicted[0])
+		} else {
+			s.forget(subject, "")
+		}
+	}
+	return res, nil
 }
 
 // State implements ginjwt.Store with one round trip, or none when the
@@ -354,7 +372,7 @@ func (s *Store) DeleteSession(ctx context.Context, subject, sessionID string) er
 // RevokeOtherSessions implements ginjwt.Store.
 func (s *Store) RevokeOtherSessions(ctx context.Context, subject, keepID string) error {
 	k := s.keysFor(subject)
-	err := s.write(ctx, k, revokeOthersScript, []string{k.index}, k.sessionPrefix, keepID, s.channel(), k.tag).Err()
+	err := s.write(ctx, k, revokeOthersScript, []string{k.index, k.legacy}, k.sessionPrefix, keepID, s.channel(), k.tag).Err()
 	s.forget(subject, "")
 	if err != nil {
 		return fmt.Errorf("redisstore: revoke other sessions: %w", err)
@@ -365,7 +383,7 @@ func (s *Store) RevokeOtherSessions(ctx context.Context, subject, keepID string)
 // Sessions implements ginjwt.Store.
 func (s *Store) Sessions(ctx context.Context, subject string) ([]ginjwt.SessionInfo, error) {
 	k := s.keysFor(subject)
-	vals, err := s.run(ctx, sessionsScript, []string{k.version, k.index}, k.sessionPrefix).StringSlice()
+	vals, err := s.run(ctx, sessionsScript, []string{k.version, k.index, k.legacy}, k.sessionPrefix).StringSlice()
 	if err != nil {
 		return nil, fmt.Errorf("redisstore: sessions: %w", err)
 	}
@@ -400,7 +418,7 @@ func (s *Store) Sessions(ctx context.Context, subject string) ([]ginjwt.SessionI
 // RevokeUser implements ginjwt.Store.
 func (s *Store) RevokeUser(ctx context.Context, subject string) error {
 	k := s.keysFor(subject)
-	err := s.write(ctx, k, revokeUserScript, []string{k.version, k.index}, k.sessionPrefix, s.channel(), k.tag).Err()
+	err := s.write(ctx, k, revokeUserScript, []string{k.version, k.index, k.legacy}, k.sessionPrefix, s.channel(), k.tag).Err()
 	s.forget(subject, "")
 	if err != nil {
 		return fmt.Errorf("redisstore: revoke user: %w", err)

@@ -94,11 +94,14 @@ func (e *env) create(t *testing.T, subject string, ns ginjwt.NewSession) int64 {
 	if e.clock != nil {
 		e.clock.Set(base)
 	}
-	v, err := e.store.CreateSession(t.Context(), subject, ns)
+	res, err := e.store.CreateSession(t.Context(), subject, ns)
 	if err != nil {
 		t.Fatalf("CreateSession(%q): %v", subject, err)
 	}
-	return v
+	if len(res.Evicted) != 0 {
+		t.Fatalf("CreateSession(%q) with limit %d evicted %q", subject, ns.Limit, res.Evicted)
+	}
+	return res.UserVersion
 }
 
 func (e *env) login(t *testing.T, subject string) (id string, version int64) {

@@ -17,7 +17,24 @@
 // Virtual users log in as the -users accounts in turn (by default the
 // example's demo users); each login is a session of its own. They start
 // spread over -ramp. A session still open when the time is up is logged out,
-// unrecorded. The exit status is 1 when any response was unexpected.
+// unrecorded. A login refused with 429 too_many_requests is not unexpected
+// but a failed login: the user waits for its Retry-After and tries again.
+//
+// With -attackers N, N more virtual users guess passwords as fast as they
+// can, each request a wrong password for the next of the -victims names
+// (real accounts, shared with the users or not, and unknown names); they
+// expect 401 invalid_credentials or 429 too_many_requests. The report then
+// adds the users' login success rate, split between the accounts the
+// attackers target and the others, and the attackers' responses; -compare
+// runs first without the attackers, then with them, side by side.
+//
+// Every virtual user and attacker connects from its own address in
+// 127.0.0.0/8 (-own-ips), so that the server's per-IP login limit sees
+// them as different clients; Linux routes all of 127.0.0.0/8 to the
+// loopback interface, so the server must listen on it. With -own-ips=false
+// they all connect from the same address, as behind one NAT.
+//
+// The exit status is 1 when any response was unexpected.
 package main
 
 import (
@@ -28,10 +45,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -49,8 +69,13 @@ func main() {
 	flag.DurationVar(&cfg.ramp, "ramp", 0, "start the virtual users spread over this time")
 	users := flag.String("users", "alice:wonderland,bob:builder", "comma-separated user:password accounts")
 	flag.DurationVar(&cfg.timeout, "timeout", 30*time.Second, "timeout of one request")
-	markdown := flag.Bool("markdown", false, "print the table as Markdown")
+	flag.IntVar(&cfg.attackers, "attackers", 0, "virtual users guessing passwords as fast as they can")
+	victims := flag.String("victims", "bob,ghost1,ghost2", "comma-separated names the attackers guess passwords for")
+	flag.BoolVar(&cfg.ownIPs, "own-ips", true, "every virtual user and attacker connects from its own 127.x.y.z address (Linux, server on loopback)")
+	compare := flag.Bool("compare", false, "run without the attackers first, then with them, and compare")
+	markdown := flag.Bool("markdown", false, "print the tables as Markdown")
 	flag.Parse()
+	cfg.victims = strings.Split(*victims, ",")
 	for _, u := range strings.Split(*users, ",") {
 		name, pw, ok := strings.Cut(u, ":")
 		if !ok || name == "" {
@@ -59,25 +84,47 @@ func main() {
 		}
 		cfg.users = append(cfg.users, account{name, pw})
 	}
-	if cfg.vus < 1 || cfg.calls < 1 || cfg.refreshes < 1 || cfg.duration <= 0 || cfg.think < 0 || cfg.ramp < 0 {
-		fmt.Fprintln(os.Stderr, "load: -vus, -calls, -refreshes and -duration must be positive, -think and -ramp not negative")
+	if cfg.vus < 1 || cfg.calls < 1 || cfg.refreshes < 1 || cfg.duration <= 0 || cfg.think < 0 || cfg.ramp < 0 || cfg.attackers < 0 ||
+		cfg.vus > maxVUs || cfg.attackers > maxVUs || slices.Contains(cfg.victims, "") || (*compare && cfg.attackers == 0) {
+		fmt.Fprintf(os.Stderr, "load: -vus, -calls, -refreshes and -duration must be positive, -think, -ramp and -attackers not negative, -vus and -attackers at most %d, -victims without empty names; -compare needs -attackers\n", maxVUs)
 		os.Exit(2)
 	}
 
-	fmt.Printf("load: %d virtual users for %v (ramp %v) against %s; per login %d refreshes, %d guarded calls per token, think %v; GOMAXPROCS %d\n",
-		cfg.vus, cfg.duration, cfg.ramp, cfg.url, cfg.refreshes, cfg.calls, cfg.think, runtime.GOMAXPROCS(0))
-	rep, err := run(context.Background(), cfg)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "load:", err)
-		os.Exit(2)
+	fmt.Printf("load: %d virtual users for %v (ramp %v) against %s; per login %d refreshes, %d guarded calls per token, think %v; own IPs %v; GOMAXPROCS %d\n",
+		cfg.vus, cfg.duration, cfg.ramp, cfg.url, cfg.refreshes, cfg.calls, cfg.think, cfg.ownIPs, runtime.GOMAXPROCS(0))
+	runs := []config{cfg}
+	if *compare {
+		without := cfg
+		without.attackers = 0
+		runs = []config{without, cfg}
 	}
-	if *markdown {
-		rep.markdown(os.Stdout)
-	} else {
-		rep.text(os.Stdout)
+	var reps []*report
+	for _, c := range runs {
+		if c.attackers > 0 {
+			fmt.Printf("\nwith %d attackers guessing passwords for %s\n", c.attackers, strings.Join(c.victims, ", "))
+		} else if *compare {
+			fmt.Println("\nwithout attackers")
+		}
+		rep, err := run(context.Background(), c)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "load:", err)
+			os.Exit(2)
+		}
+		if *markdown {
+			rep.markdown(os.Stdout)
+		} else {
+			rep.text(os.Stdout)
+		}
+		reps = append(reps, rep)
 	}
-	if rep.unexpected > 0 {
-		os.Exit(1)
+	if cfg.attackers > 0 {
+		fmt.Println()
+		printTable(os.Stdout, *markdown, compareRuns(reps))
+	}
+	for _, rep := range reps {
+		if rep.unexpected > 0 {
+			os.Exit(1)
+		}
 	}
 }
 
@@ -92,7 +139,14 @@ type config struct {
 	ramp      time.Duration
 	users     []account
 	timeout   time.Duration
+	attackers int      // virtual users guessing passwords
+	victims   []string // the names they guess passwords for
+	ownIPs    bool     // every virtual user connects from its own loopback address
 }
+
+// maxVUs is the most virtual users, and attackers, that -own-ips has
+// addresses for.
+const maxVUs = 60000
 
 type account struct{ name, password string }
 
@@ -103,6 +157,7 @@ const (
 	routeRefresh = "POST /auth/refresh"
 	routeRevoked = "GET /api/me, revoked token"
 	routeLogout  = "POST /auth/logout"
+	routeAttack  = "POST /auth/login, attacker"
 )
 
 var routes = []string{routeLogin, routeMe, routeRefresh, routeRevoked, routeLogout}
@@ -115,10 +170,16 @@ type recorder struct {
 	latencies  map[string][]time.Duration
 	unexpected map[string]int
 	samples    []string
+
+	attacked bool            // a user whose account the attackers target
+	logins   int             // logins a user tried
+	loggedIn []time.Duration // the latencies of those that succeeded
+	refused  int             // those refused with 429 too_many_requests
+	answers  map[string]int  // an attacker's expected responses, by status, code and limit
 }
 
 func newRecorder() *recorder {
-	return &recorder{latencies: map[string][]time.Duration{}, unexpected: map[string]int{}}
+	return &recorder{latencies: map[string][]time.Duration{}, unexpected: map[string]int{}, answers: map[string]int{}}
 }
 
 // tokens is a token response; the server's messages are never printed with
@@ -136,10 +197,10 @@ type vu struct {
 	user   account
 }
 
-// call sends one request and checks its status and, for errors, its code.
-// It records the latency under route, and the response as unexpected when it
-// is not want/wantCode. It returns the body, and whether it was as expected.
-func (v *vu) call(route, method, path, bearer string, body any, want int, wantCode string) ([]byte, bool) {
+// send sends one request and records its latency under route. It returns
+// the response, its body and its latency; when the request failed, it
+// counts it as unexpected and returns a nil response.
+func (v *vu) send(route, method, path, bearer string, body any) (*http.Response, []byte, time.Duration) {
 	var rd io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
@@ -148,7 +209,7 @@ func (v *vu) call(route, method, path, bearer string, body any, want int, wantCo
 	req, err := http.NewRequest(method, v.cfg.url+path, rd)
 	if err != nil {
 		v.fail(route, "building the request: "+err.Error())
-		return nil, false
+		return nil, nil, 0
 	}
 	req.Header.Set("User-Agent", "jwtguard-load/1")
 	if body != nil {
@@ -159,16 +220,26 @@ func (v *vu) call(route, method, path, bearer string, body any, want int, wantCo
 	}
 	start := time.Now()
 	res, err := v.client.Do(req)
-	if err != nil {
-		v.rec.latencies[route] = append(v.rec.latencies[route], time.Since(start))
-		v.fail(route, err.Error())
-		return nil, false
+	var b []byte
+	if err == nil {
+		b, err = io.ReadAll(res.Body)
+		_ = res.Body.Close()
 	}
-	b, err := io.ReadAll(res.Body)
-	_ = res.Body.Close()
-	v.rec.latencies[route] = append(v.rec.latencies[route], time.Since(start))
+	took := time.Since(start)
+	v.rec.latencies[route] = append(v.rec.latencies[route], took)
 	if err != nil {
-		v.fail(route, "reading the body: "+err.Error())
+		v.fail(route, err.Error())
+		return nil, nil, took
+	}
+	return res, b, took
+}
+
+// call sends one request and checks its status and, for errors, its code.
+// It counts the response as unexpected when it is not want/wantCode, and
+// returns the body and whether it was as expected.
+func (v *vu) call(route, method, path, bearer string, body any, want int, wantCode string) ([]byte, bool) {
+	res, b, _ := v.send(route, method, path, bearer, body)
+	if res == nil {
 		return nil, false
 	}
 	if res.StatusCode != want {
@@ -216,28 +287,9 @@ func (v *vu) pair(route string, body []byte) (tokens, bool) {
 // logs the session out unrecorded, when done is closed.
 func (v *vu) iteration(done <-chan struct{}) {
 	// next pauses for the think time and reports whether to go on.
-	next := func() bool {
-		if v.cfg.think > 0 {
-			t := time.NewTimer(v.cfg.think)
-			defer t.Stop()
-			select {
-			case <-done:
-				return false
-			case <-t.C:
-				return true
-			}
-		}
-		select {
-		case <-done:
-			return false
-		default:
-			return true
-		}
-	}
-	body, ok := v.call(routeLogin, "POST", "/auth/login", "",
-		map[string]string{"username": v.user.name, "password": v.user.password}, http.StatusOK, "")
+	next := func() bool { return pause(done, v.cfg.think) }
+	body, ok := v.login(done)
 	if !ok {
-		time.Sleep(100 * time.Millisecond) // do not spin on a broken server
 		return
 	}
 	cur, ok := v.pair(routeLogin, body)
@@ -294,6 +346,77 @@ func (v *vu) iteration(done <-chan struct{}) {
 	v.call(routeRevoked, "GET", "/api/me", cur.AccessToken, nil, http.StatusUnauthorized, "token_revoked")
 }
 
+// login logs the user in and returns the token response. A login refused
+// with 429 too_many_requests is counted as refused, not unexpected, and the
+// user waits for its Retry-After, as an app would.
+func (v *vu) login(done <-chan struct{}) ([]byte, bool) {
+	v.rec.logins++
+	res, body, took := v.send(routeLogin, "POST", "/auth/login", "",
+		map[string]string{"username": v.user.name, "password": v.user.password})
+	switch {
+	case res == nil: // counted as unexpected
+	case res.StatusCode == http.StatusOK:
+		v.rec.loggedIn = append(v.rec.loggedIn, took)
+		return body, true
+	case res.StatusCode == http.StatusTooManyRequests && errorCode(body) == "too_many_requests":
+		v.rec.refused++
+		retry, _ := strconv.Atoi(res.Header.Get("Retry-After"))
+		pause(done, time.Duration(max(retry, 1))*time.Second)
+		return nil, false
+	default:
+		v.fail(routeLogin, fmt.Sprintf("status %d, want 200: %s", res.StatusCode, errorCode(body)))
+	}
+	pause(done, 100*time.Millisecond) // do not spin on a broken server
+	return nil, false
+}
+
+// attack guesses passwords until done, as fast as it can: each request a
+// wrong password for the next of the victims, starting at the n-th. It
+// counts 401 invalid_credentials and 429 too_many_requests by the limit
+// that answered (the RateLimit header); anything else is unexpected.
+func (v *vu) attack(done <-chan struct{}, n int) {
+	for ; pause(done, 0); n++ {
+		name := v.cfg.victims[n%len(v.cfg.victims)]
+		res, body, _ := v.send(routeAttack, "POST", "/auth/login", "",
+			map[string]string{"username": name, "password": fmt.Sprintf("guess-%d", n)})
+		if res == nil {
+			pause(done, 100*time.Millisecond)
+			continue
+		}
+		code := errorCode(body)
+		switch {
+		case res.StatusCode == http.StatusUnauthorized && code == "invalid_credentials":
+			v.rec.answers["401 "+code]++
+		case res.StatusCode == http.StatusTooManyRequests && code == "too_many_requests":
+			policy, _, _ := strings.Cut(res.Header.Get("RateLimit"), ";") // "login-ip";r=0;t=6
+			v.rec.answers["429 "+strings.Trim(policy, `"`)]++
+		default:
+			v.fail(routeAttack, fmt.Sprintf("status %d, want 401 or 429: %s", res.StatusCode, code))
+		}
+	}
+}
+
+// pause waits d, or less when done closes first, and reports whether to go
+// on.
+func pause(done <-chan struct{}, d time.Duration) bool {
+	if d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-done:
+			return false
+		case <-t.C:
+			return true
+		}
+	}
+	select {
+	case <-done:
+		return false
+	default:
+		return true
+	}
+}
+
 // quietLogout ends a session without recording anything.
 func (v *vu) quietLogout(refreshToken string) {
 	b, _ := json.Marshal(map[string]string{"refresh_token": refreshToken})
@@ -311,28 +434,65 @@ func (v *vu) quietLogout(refreshToken string) {
 // run runs the load and returns the report. It fails at once when the
 // server does not answer GET /healthz.
 func run(ctx context.Context, cfg config) (*report, error) {
-	if len(cfg.users) == 0 {
-		return nil, errors.New("no users")
+	if len(cfg.users) == 0 || (cfg.attackers > 0 && len(cfg.victims) == 0) {
+		return nil, errors.New("no users, or no victims for the attackers")
 	}
-	transport := &http.Transport{
-		MaxIdleConns:        cfg.vus,
-		MaxIdleConnsPerHost: cfg.vus,
-		IdleConnTimeout:     time.Minute,
-		DisableCompression:  true,
+	if cfg.ownIPs {
+		if u, err := url.Parse(cfg.url); err != nil || !loopback(u.Hostname()) {
+			return nil, fmt.Errorf("-own-ips needs a server on 127.0.0.1 or localhost, not %s: use -own-ips=false", cfg.url)
+		}
 	}
-	defer transport.CloseIdleConnections()
-	client := &http.Client{Transport: transport, Timeout: cfg.timeout}
-	if err := healthy(ctx, client, cfg.url); err != nil {
+	var transports []*http.Transport
+	defer func() {
+		for _, t := range transports {
+			t.CloseIdleConnections()
+		}
+	}()
+	// client is the HTTP client of the i-th virtual user of a block: 1 for
+	// the users, 2 for the attackers; with ownIPs it connects from
+	// 127.block.x.y. Without, all share one client.
+	var shared *http.Client
+	client := func(block, i int) *http.Client {
+		if shared != nil {
+			return shared
+		}
+		dialer := &net.Dialer{Timeout: cfg.timeout, KeepAlive: 30 * time.Second}
+		if cfg.ownIPs {
+			i++ // from 127.block.0.1
+			dialer.LocalAddr = &net.TCPAddr{IP: net.IPv4(127, byte(block), byte(i>>8), byte(i))}
+		}
+		t := &http.Transport{
+			DialContext:         dialer.DialContext,
+			MaxIdleConns:        cfg.vus + cfg.attackers,
+			MaxIdleConnsPerHost: cfg.vus + cfg.attackers,
+			IdleConnTimeout:     time.Minute,
+			DisableCompression:  true,
+		}
+		transports = append(transports, t)
+		c := &http.Client{Transport: t, Timeout: cfg.timeout}
+		if !cfg.ownIPs {
+			shared = c
+		}
+		return c
+	}
+	if err := healthy(ctx, client(1, 0), cfg.url); err != nil {
 		return nil, err
 	}
 
 	done := make(chan struct{})
-	recs := make([]*recorder, cfg.vus)
+	recs := make([]*recorder, cfg.vus, cfg.vus+cfg.attackers)
 	var wg sync.WaitGroup
 	start := time.Now()
+	for i := range cfg.attackers {
+		rec := newRecorder()
+		recs = append(recs, rec)
+		v := &vu{cfg: cfg, client: client(2, i), rec: rec}
+		wg.Go(func() { v.attack(done, i) })
+	}
 	for i := range cfg.vus {
 		recs[i] = newRecorder()
-		v := &vu{cfg: cfg, client: client, rec: recs[i], user: cfg.users[i%len(cfg.users)]}
+		v := &vu{cfg: cfg, client: client(1, i), rec: recs[i], user: cfg.users[i%len(cfg.users)]}
+		recs[i].attacked = slices.Contains(cfg.victims, v.user.name)
 		delay := time.Duration(0)
 		if cfg.vus > 1 {
 			delay = cfg.ramp * time.Duration(i) / time.Duration(cfg.vus)
@@ -359,7 +519,14 @@ func run(ctx context.Context, cfg config) (*report, error) {
 	}
 	close(done)
 	wg.Wait()
-	return newReport(recs, time.Since(start)), nil
+	return newReport(cfg, recs, time.Since(start)), nil
+}
+
+// loopback reports whether host is localhost or an IPv4 loopback address,
+// which a client can reach from any address of 127.0.0.0/8.
+func loopback(host string) bool {
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.To4() != nil && ip.IsLoopback())
 }
 
 // healthy checks that the server answers GET /healthz with 200.
@@ -382,11 +549,23 @@ func healthy(ctx context.Context, client *http.Client, url string) error {
 
 // report is the result of a run.
 type report struct {
+	cfg        config
 	elapsed    time.Duration
 	rows       []row
 	total      int
 	unexpected int
 	samples    []string
+
+	logins    [2]logins     // of the users: [0] accounts the attackers leave alone, [1] the accounts they target
+	othersP99 time.Duration // of the users' requests other than login
+	attacks   int           // requests of the attackers
+	answers   map[string]int
+}
+
+// logins sums up the logins of a group of users.
+type logins struct {
+	tried, ok, refused int
+	p50, p99           time.Duration // of the successful ones
 }
 
 // row is one route of the report.
@@ -397,8 +576,12 @@ type row struct {
 	p50, p95, p99, max time.Duration
 }
 
-func newReport(recs []*recorder, elapsed time.Duration) *report {
-	rep := &report{elapsed: elapsed}
+func newReport(cfg config, recs []*recorder, elapsed time.Duration) *report {
+	rep := &report{cfg: cfg, elapsed: elapsed, answers: map[string]int{}}
+	routes := routes
+	if cfg.attackers > 0 {
+		routes = append(routes[:len(routes):len(routes)], routeAttack)
+	}
 	for _, route := range routes {
 		var all []time.Duration
 		r := row{route: route}
@@ -417,13 +600,38 @@ func newReport(recs []*recorder, elapsed time.Duration) *report {
 		rep.total += r.count
 		rep.unexpected += r.unexpected
 	}
+	var loggedIn [2][]time.Duration
+	var others []time.Duration
 	for _, rec := range recs {
 		for _, s := range rec.samples {
 			if len(rep.samples) < maxSamples {
 				rep.samples = append(rep.samples, s)
 			}
 		}
+		g := 0
+		if rec.attacked {
+			g = 1
+		}
+		rep.logins[g].tried += rec.logins
+		rep.logins[g].ok += len(rec.loggedIn)
+		rep.logins[g].refused += rec.refused
+		loggedIn[g] = append(loggedIn[g], rec.loggedIn...)
+		for _, route := range routes[1:len(routes)] {
+			if route != routeAttack {
+				others = append(others, rec.latencies[route]...)
+			}
+		}
+		rep.attacks += len(rec.latencies[routeAttack])
+		for k, n := range rec.answers {
+			rep.answers[k] += n
+		}
 	}
+	for g := range loggedIn {
+		slices.Sort(loggedIn[g])
+		rep.logins[g].p50, rep.logins[g].p99 = percentile(loggedIn[g], 50), percentile(loggedIn[g], 99)
+	}
+	slices.Sort(others)
+	rep.othersP99 = percentile(others, 99)
 	return rep
 }
 
@@ -465,4 +673,94 @@ func (rep *report) footer(w io.Writer) {
 	for _, s := range rep.samples {
 		fmt.Fprintln(w, "  unexpected:", s)
 	}
+}
+
+// compareRuns lays the users' logins, their other requests and the
+// attackers' responses of reps out side by side, one column per run; the
+// first row names the columns.
+func compareRuns(reps []*report) [][]string {
+	cfg := reps[0].cfg
+	var left, attacked []string // the users' accounts, by whether the attackers target them
+	for _, u := range cfg.users {
+		if slices.Contains(cfg.victims, u.name) {
+			attacked = append(attacked, u.name)
+		} else {
+			left = append(left, u.name)
+		}
+	}
+	rows := [][]string{{""}}
+	add := func(label string, cell func(*report) string) {
+		r := []string{label}
+		for _, rep := range reps {
+			r = append(r, cell(rep))
+		}
+		rows = append(rows, r)
+	}
+	for _, rep := range reps {
+		rows[0] = append(rows[0], fmt.Sprintf("%d attackers", rep.cfg.attackers))
+	}
+	for g, names := range [][]string{left, attacked} {
+		if len(names) == 0 {
+			continue
+		}
+		what := "accounts not attacked"
+		if g == 1 {
+			what = "attacked accounts"
+		}
+		add(fmt.Sprintf("user logins, %s (%s): ok / tried", what, strings.Join(names, ", ")), func(rep *report) string {
+			l := rep.logins[g]
+			return fmt.Sprintf("%d / %d (%s)", l.ok, l.tried, rate(l.ok, l.tried))
+		})
+		add("  refused 429", func(rep *report) string { return strconv.Itoa(rep.logins[g].refused) })
+		add("  p50 / p99 ms of the successful", func(rep *report) string {
+			if rep.logins[g].ok == 0 {
+				return "-"
+			}
+			return ms(rep.logins[g].p50) + " / " + ms(rep.logins[g].p99)
+		})
+	}
+	add("user requests other than login: p99 ms", func(rep *report) string { return ms(rep.othersP99) })
+	add("attacker requests (req/s)", func(rep *report) string {
+		return fmt.Sprintf("%d (%.0f)", rep.attacks, float64(rep.attacks)/rep.elapsed.Seconds())
+	})
+	var answers []string
+	for _, rep := range reps {
+		for k := range rep.answers {
+			if !slices.Contains(answers, k) {
+				answers = append(answers, k)
+			}
+		}
+	}
+	slices.Sort(answers)
+	for _, k := range answers {
+		add("  "+k, func(rep *report) string { return strconv.Itoa(rep.answers[k]) })
+	}
+	add("unexpected responses", func(rep *report) string { return strconv.Itoa(rep.unexpected) })
+	return rows
+}
+
+// rate formats ok of n as a percentage.
+func rate(ok, n int) string {
+	if n == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f%%", 100*float64(ok)/float64(n))
+}
+
+// printTable prints rows, the first one the header, as text or Markdown.
+func printTable(w io.Writer, markdown bool, rows [][]string) {
+	if markdown {
+		for i, r := range rows {
+			fmt.Fprintf(w, "| %s |\n", strings.Join(r, " | "))
+			if i == 0 {
+				fmt.Fprintf(w, "|---%s|\n", strings.Repeat("|--:", len(r)-1))
+			}
+		}
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t\n", strings.Join(r, "\t"))
+	}
+	_ = tw.Flush()
 }

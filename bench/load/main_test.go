@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -21,9 +22,10 @@ func init() { gin.SetMode(gin.ReleaseMode) }
 
 var demoUsers = []account{{"alice", "wonderland"}, {"bob", "builder"}}
 
-// newServer serves the example's auth routes with jwtguard on the Redis at
-// REDIS_ADDR, under a key prefix removed when the test ends.
-func newServer(t *testing.T) *httptest.Server {
+// newServer serves the example's auth routes with jwtguard and limits (the
+// zero value: the defaults) on the Redis at REDIS_ADDR, under a key prefix
+// removed when the test ends.
+func newServer(t *testing.T, limits ginjwt.Limits) *httptest.Server {
 	addr := os.Getenv("REDIS_ADDR")
 	if addr == "" {
 		t.Skip("needs a real Redis: set REDIS_ADDR, as .ci/run does")
@@ -48,12 +50,16 @@ func newServer(t *testing.T) *httptest.Server {
 		t.Fatal(err)
 	}
 	auth, err := ginjwt.New(ginjwt.Options{
-		Store: store,
-		Keys:  []ginjwt.Key{ginjwt.HS256([]byte("load-test-secret-0123456789abcdef"))},
+		Store:  store,
+		Keys:   []ginjwt.Key{ginjwt.HS256([]byte("load-test-secret-0123456789abcdef"))},
+		Limits: limits,
 		Authenticate: func(c *gin.Context) (ginjwt.Identity, error) {
 			var body struct{ Username, Password string }
 			if err := c.ShouldBindJSON(&body); err != nil {
 				return ginjwt.Identity{}, ginjwt.ErrBadRequest
+			}
+			if err := ginjwt.LoginAttempt(c, body.Username); err != nil {
+				return ginjwt.Identity{}, err // a locked-out account, as in the example
 			}
 			for _, u := range demoUsers {
 				if u.name == body.Username && u.password == body.Password {
@@ -67,6 +73,7 @@ func newServer(t *testing.T) *httptest.Server {
 		t.Fatal(err)
 	}
 	router := gin.New()
+	_ = router.SetTrustedProxies(nil) // as the example: the client IP is the TCP peer's
 	router.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok") })
 	router.POST("/auth/login", auth.LoginHandler())
 	router.POST("/auth/refresh", auth.RefreshHandler())
@@ -80,7 +87,7 @@ func newServer(t *testing.T) *httptest.Server {
 // Against jwtguard every response is the expected one, every route is
 // exercised, and cut-short sessions are logged out.
 func TestRunAgainstJWTGuard(t *testing.T) {
-	srv := newServer(t)
+	srv := newServer(t, ginjwt.Limits{})
 	cfg := config{url: srv.URL, vus: 8, duration: 1500 * time.Millisecond, calls: 2, refreshes: 2, think: time.Millisecond, ramp: 100 * time.Millisecond, users: demoUsers, timeout: 10 * time.Second}
 	rep, err := run(t.Context(), cfg)
 	if err != nil {
@@ -101,6 +108,52 @@ func TestRunAgainstJWTGuard(t *testing.T) {
 	rep.markdown(&out)
 	if !strings.Contains(out.String(), "| "+routeRevoked+" |") {
 		t.Errorf("markdown table without the revoked-token row:\n%s", out.String())
+	}
+}
+
+// Attackers guessing passwords get 401 invalid_credentials until the
+// account backoff, or the per-IP limit, answers 429, and nothing else.
+// From addresses of their own, they leave the users of the other accounts
+// alone, while the users of the attacked account are locked out with it.
+// From the users' address, they use its login limit up for everyone.
+func TestAttackers(t *testing.T) {
+	for _, ownIPs := range []bool{true, false} {
+		t.Run(fmt.Sprintf("own IPs %v", ownIPs), func(t *testing.T) {
+			// Without the lockouts of the other run; 20 failed logins per
+			// IP, not 100, so that the attackers reach the limit within the
+			// run on a slow machine too.
+			srv := newServer(t, ginjwt.Limits{LoginPerIP: ginjwt.Rate{Count: 20, Period: time.Minute}})
+			cfg := config{url: srv.URL, vus: 6, duration: 2 * time.Second, calls: 2, refreshes: 1, think: time.Millisecond, users: demoUsers, timeout: 10 * time.Second,
+				attackers: 4, victims: []string{"bob", "ghost"}, ownIPs: ownIPs}
+			rep, err := run(t.Context(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out strings.Builder
+			rep.text(&out)
+			printTable(&out, false, compareRuns([]*report{rep}))
+			t.Log("\n" + out.String())
+			if rep.unexpected != 0 {
+				t.Fatalf("%d unexpected responses: %q", rep.unexpected, rep.samples)
+			}
+			// Each name takes 5 wrong passwords before its lockout.
+			if rep.answers["401 invalid_credentials"] == 0 || rep.answers["429 login-account"] == 0 {
+				t.Errorf("attackers' answers %v: want 401s and 429s of the account backoff", rep.answers)
+			}
+			alice, bob := rep.logins[0], rep.logins[1]
+			if bob.refused == 0 {
+				t.Errorf("logins of the attacked account %+v: none refused", bob)
+			}
+			if ownIPs {
+				if alice.tried == 0 || alice.ok != alice.tried {
+					t.Errorf("logins of the account not attacked %+v: want all ok", alice)
+				}
+				return
+			}
+			if rep.answers["429 login-ip"] == 0 || alice.refused == 0 {
+				t.Errorf("attackers' answers %v, logins of the account not attacked %+v: want both refused by the shared per-IP limit", rep.answers, alice)
+			}
+		})
 	}
 }
 

@@ -9,11 +9,11 @@
 //
 // The suite checks each clause of the contract documented on ginjwt.Store and
 // ginjwt.RotateOutcome: versions, generations, every rotation outcome, delete,
-// revoke-user, subjects made of awkward bytes, and concurrent logins and
-// refreshes. The suite owns the store's clock: the store must take every
-// time its rules use (creation, rotation, grace, retries, maximum age) from
-// now, which the suite sets to a base time years from the real one and moves
-// as it goes, so it never sleeps. Idle expiry (the TTL) may follow the
+// revoke-user, the session limit, subjects made of awkward bytes, and
+// concurrent logins and refreshes. The suite owns the store's clock: the
+// store must take every time its rules use (creation, rotation, grace,
+// retries, maximum age) from now, which the suite sets to a base time years
+// from the real one and moves as it goes, so it never sleeps. Idle expiry (the TTL) may follow the
 // store's own clock, as Redis key expiry does. Session ids are 22 random
 // base64url characters, the shape ginjwt uses.
 package storetest
@@ -86,15 +86,22 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Sessions/lists live sessions with their metadata", testSessions},
 		{"RevokeUser", testRevokeUser},
 		{"RevokeUser/unknown subject", testRevokeUnknown},
+		{"Limit/a login past the limit ends the least recently used session", testLimitEvictsLeastRecentlyUsed},
+		{"Limit/a rotation makes a session the most recently used", testLimitRotationRefreshesRecency},
+		{"Limit/removed sessions make room", testLimitRemovedMakeRoom},
+		{"Limit/a lower limit evicts as many as needed", testLimitLowered},
+		{"Limit/zero or less means the default", testLimitDefault},
 		{"Subjects/awkward bytes stay separate", testAwkwardSubjects},
 		{"Concurrency/first logins agree on the version", testConcurrentLogins},
 		{"Concurrency/refreshes within grace converge", testConcurrentGrace},
 		{"Concurrency/refreshes without grace are superseded", testConcurrentNoGrace},
 		{"Concurrency/sessions rotate independently", testConcurrentSessions},
+		{"Concurrency/logins past the limit evict each session once", testConcurrentLimit},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, newStore) })
 	}
+	runThrottle(t, newStore)
 }
 
 // AwkwardSubjects are subjects that break naive key schemes: Redis hash-tag
@@ -157,16 +164,30 @@ func (f *fixture) create(subject string, at time.Time) *session {
 	return f.createWith(subject, ginjwt.NewSession{ID: sessionID(), Device: "test device", TTL: ttl, MaxAge: maxAge})
 }
 
+// createWith logs subject in with ns, at the clock's time, and fails the
+// test if the login evicted a session: the tests that use it stay far below
+// the default limit.
 func (f *fixture) createWith(subject string, ns ginjwt.NewSession) *session {
 	f.t.Helper()
-	v, err := f.s.CreateSession(f.t.Context(), subject, ns)
+	s, evicted := f.createEvicting(subject, ns)
+	if len(evicted) != 0 {
+		f.t.Fatalf("CreateSession(%q) with limit %d evicted %q", subject, ns.Limit, evicted)
+	}
+	return s
+}
+
+// createEvicting logs subject in with ns, at the clock's time, and returns
+// the new session and the ids of the sessions the login evicted.
+func (f *fixture) createEvicting(subject string, ns ginjwt.NewSession) (*session, []string) {
+	f.t.Helper()
+	res, err := f.s.CreateSession(f.t.Context(), subject, ns)
 	if err != nil {
 		f.t.Fatalf("CreateSession(%q): %v", subject, err)
 	}
-	if v == 0 {
+	if res.UserVersion == 0 {
 		f.t.Fatalf("CreateSession(%q) returned user version 0", subject)
 	}
-	return &session{subject: subject, id: ns.ID, version: v, generation: 1}
+	return &session{subject: subject, id: ns.ID, version: res.UserVersion, generation: 1}, res.Evicted
 }
 
 // state returns the stored state of s, failing the test on an error.
@@ -864,8 +885,11 @@ func testConcurrentLogins(t *testing.T, newStore NewStore) {
 	f.clock.Set(base)
 	replies := race(concurrency, func(int) reply {
 		id := sessionID()
-		v, err := f.s.CreateSession(context.Background(), "alice", ginjwt.NewSession{ID: id, TTL: ttl, MaxAge: maxAge})
-		return reply{id, v, err}
+		res, err := f.s.CreateSession(context.Background(), "alice", ginjwt.NewSession{ID: id, TTL: ttl, MaxAge: maxAge})
+		if err == nil && len(res.Evicted) != 0 {
+			err = fmt.Errorf("%d logins, within the default limit, evicted %q", concurrency, res.Evicted)
+		}
+		return reply{id, res.UserVersion, err}
 	})
 	for _, r := range replies {
 		if r.err != nil {

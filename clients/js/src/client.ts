@@ -7,7 +7,8 @@ import { Refresher } from './refresh.js';
 import { Authorizer } from './request.js';
 import { isStale, publicSession, sessionFromResponse } from './session.js';
 import { SessionState } from './state.js';
-import type { ClientEvents, ClientOptions, LoginOptions, LogoutResult, LogoutScope, Mode, Session } from './types.js';
+import { stepUp } from './stepup.js';
+import type { ClientEvents, ClientOptions, LoginOptions, LogoutResult, LogoutScope, Mode, Session, StepUpOptions } from './types.js';
 
 /**
  * A client of a jwtguard server, made by {@link createClient}. It logs in,
@@ -27,9 +28,27 @@ export interface JwtGuardClient {
    * (such as `{username, password}`). A session already open on this client
    * is logged out first. Rejects with a `JwtGuardError`:
    * `invalid_credentials` (401), `bad_request` (400), `store_unavailable`
-   * (503, retryable), `network_error` (retryable).
+   * (503, retryable), `network_error` (retryable), `too_many_requests`
+   * (429, a `RateLimitedError` with `retryAfter`).
    */
   login(credentials: unknown, options?: LoginOptions): Promise<Session>;
+
+  /**
+   * Step-up authentication (RFC 9470), after a `StepUpRequiredError`: sends
+   * `credentials` (such as `{username, password}`, or whatever the server's
+   * step-up route checks) as the JSON body of `paths.stepUp`, with the
+   * current access token (bearer mode) or the cookies and the CSRF header
+   * (cookie mode). The answer's access token (the access cookie, in cookie
+   * mode) replaces the current one and `steppedUp` is emitted; the refresh
+   * token is kept, so a later refresh returns tokens at the login's level.
+   * Rejects with a TypeError when `paths.stepUp` is not configured, and
+   * with a `JwtGuardError` keeping the session: `invalid_credentials`
+   * (401), `too_many_requests` (429, a `RateLimitedError`),
+   * `not_signed_in`, `network_error`, `session_changed` (a refresh replaced
+   * the session meanwhile: step up again), or as `request` when the session
+   * turns out to be over (`signedOut`).
+   */
+  stepUp(credentials: unknown, options?: StepUpOptions): Promise<Session>;
 
   /**
    * Like `fetch`, for the API behind `baseUrl`: `input` is a path (or an
@@ -51,7 +70,13 @@ export interface JwtGuardClient {
    * (`store_unavailable`, `network_error`; tokens kept, `retryable`: the
    * next call retries with the same refresh token), or a refresh or answer
    * that ended the session (`refresh_reused`, `token_revoked`,
-   * `session_expired`, …; `signedOut`).
+   * `session_expired`, …; `signedOut`). A 401
+   * `insufficient_user_authentication` (RFC 9470 step-up challenge) rejects
+   * with a `StepUpRequiredError` (`maxAge`, `acrValues`) and emits
+   * `stepUpRequired`; the tokens are kept and no refresh is tried. A 429 is
+   * never a sign-out: an idempotent request is retried unless the server's
+   * `Retry-After` is longer than `retry.maxDelay`, and the last 429 is
+   * returned as it is.
    */
   request(input: string | URL, init?: RequestInit): Promise<Response>;
 
@@ -133,7 +158,7 @@ class Client implements JwtGuardClient {
     this.mode = cfg.mode;
     this.state = new SessionState(cfg);
     this.refresher = new Refresher(cfg, this.state, this.events);
-    this.authorizer = new Authorizer(cfg, this.state, this.refresher);
+    this.authorizer = new Authorizer(cfg, this.state, this.refresher, this.events);
     this.logouts = new LogoutQueue(cfg, this.state, () => void this.flushPendingLogouts());
 
     this.ready = this.state
@@ -165,7 +190,7 @@ class Client implements JwtGuardClient {
       if (options.signal?.aborted) throw err;
       throw networkError(err);
     }
-    if (!res.ok) throw await errorFromResponse(res);
+    if (!res.ok) throw await errorFromResponse(res, this.cfg.now);
     const next = await sessionFromResponse(res, this.cfg);
     await this.state.serial(async () => {
       this.state.epoch++;
@@ -178,6 +203,13 @@ class Client implements JwtGuardClient {
     });
     const session = publicSession(next);
     this.events.emit('signedIn', session);
+    return session;
+  }
+
+  async stepUp(credentials: unknown, options: StepUpOptions = {}): Promise<Session> {
+    await this.ready;
+    const session = publicSession(await stepUp(this.cfg, this.state, this.authorizer, credentials, options));
+    this.events.emit('steppedUp', session);
     return session;
   }
 
@@ -264,7 +296,7 @@ class Client implements JwtGuardClient {
   private async logoutOthers(): Promise<LogoutResult> {
     const url = `${resolveUrl(this.cfg.base, this.cfg.paths.logout)}?scope=others`;
     const res = await this.authorizer.send(url, { method: 'POST' }, true);
-    if (!res.ok) throw await errorFromResponse(res);
+    if (!res.ok) throw await errorFromResponse(res, this.cfg.now);
     discard(res);
     return { revoked: true, queued: false };
   }

@@ -52,13 +52,22 @@ export function resolveOptions(options: ClientOptions): Config {
   };
 }
 
-/** The three auth routes; each must be given, as a non-empty string. */
+/**
+ * The auth routes: login, refresh and logout must be given, as non-empty
+ * strings; stepUp is optional, and a non-empty string when given.
+ */
 function resolvePaths(paths: Paths | undefined): Readonly<Paths> {
-  const out = { login: paths?.login, refresh: paths?.refresh, logout: paths?.logout };
+  const out: Partial<Paths> = { login: paths?.login, refresh: paths?.refresh, logout: paths?.logout };
   for (const [name, value] of Object.entries(out)) {
     if (typeof value !== 'string' || value === '') {
       throw new TypeError(`createClient: paths.${name} is required: the path of the server's ${name} route`);
     }
+  }
+  if (paths?.stepUp !== undefined) {
+    if (typeof paths.stepUp !== 'string' || paths.stepUp === '') {
+      throw new TypeError("createClient: paths.stepUp must be the path of the server's step-up route");
+    }
+    out.stepUp = paths.stepUp;
   }
   return Object.freeze(out as Paths);
 }

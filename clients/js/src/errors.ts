@@ -1,3 +1,5 @@
+import { STEP_UP_REQUIRED, parseRetryAfter, stepUpChallenge } from './headers.js';
+
 /**
  * Error codes the client produces itself. Every other code of a
  * {@link JwtGuardError} is the server's (`invalid_credentials`,
@@ -11,7 +13,12 @@ export type ClientErrorCode =
   /** The server answered something that is not the documented contract. */
   | 'bad_response'
   /** `request` was given a URL outside `baseUrl`'s origin; no token was sent. */
-  | 'cross_origin';
+  | 'cross_origin'
+  /**
+   * `stepUp` succeeded, but the session was replaced meanwhile (a refresh
+   * in another tab): the raised access token was not stored. Step up again.
+   */
+  | 'session_changed';
 
 /** Details of a {@link JwtGuardError}. */
 export interface JwtGuardErrorInit {
@@ -73,15 +80,95 @@ export async function readErrorBody(res: Response): Promise<ErrorBody> {
   return { error: '', message: '' };
 }
 
-/** A JwtGuardError for an HTTP answer that is not a success. */
-export async function errorFromResponse(res: Response, signedOut = false): Promise<JwtGuardError> {
+/**
+ * A JwtGuardError for an HTTP answer that is not a success: a
+ * {@link StepUpRequiredError} for a 401 `insufficient_user_authentication`,
+ * a {@link RateLimitedError} for a 429, else a plain one. `now` is the clock
+ * an HTTP-date `Retry-After` is measured on.
+ */
+export async function errorFromResponse(res: Response, now: () => number = Date.now): Promise<JwtGuardError> {
   const body = await readErrorBody(res);
   const code = body.error || (res.status >= 500 ? 'server_error' : 'bad_response');
-  return new JwtGuardError(code, body.message || `HTTP ${res.status}`, {
-    status: res.status,
-    retryable: isTransientStatus(res.status),
-    signedOut,
-  });
+  const message = body.message || `HTTP ${res.status}`;
+  const init: JwtGuardErrorInit = { status: res.status, retryable: isTransientStatus(res.status) };
+  if (isStepUpAnswer(res, body.error)) {
+    const challenge = stepUpChallenge(res.headers.get('WWW-Authenticate'));
+    return new StepUpRequiredError(body.message || challenge?.description || message, {
+      ...init,
+      maxAge: challenge?.maxAge,
+      acrValues: challenge?.acrValues,
+    });
+  }
+  if (res.status === 429) {
+    return new RateLimitedError(body.error || 'too_many_requests', message, {
+      ...init,
+      retryAfter: parseRetryAfter(res.headers.get('Retry-After'), now()),
+    });
+  }
+  return new JwtGuardError(code, message, init);
+}
+
+/**
+ * Whether res, whose error body has code `error`, is a step-up challenge
+ * (RFC 9470): a 401 whose code is `insufficient_user_authentication`, or
+ * without a code but with that challenge in `WWW-Authenticate`.
+ */
+export function isStepUpAnswer(res: Response, error: string): boolean {
+  if (res.status !== 401) return false;
+  if (error !== '') return error === STEP_UP_REQUIRED;
+  return stepUpChallenge(res.headers.get('WWW-Authenticate')) !== undefined;
+}
+
+/** Details of a {@link StepUpRequiredError}. */
+export interface StepUpRequiredErrorInit extends JwtGuardErrorInit {
+  maxAge?: number;
+  acrValues?: string[];
+}
+
+/**
+ * A route refused the access token because the user's authentication is
+ * too old or too weak for it (RFC 9470): `401
+ * insufficient_user_authentication`. Not a sign-out: the tokens are kept.
+ * Have the user authenticate again with `stepUp`, then retry. `maxAge` and
+ * `acrValues` come from the `WWW-Authenticate` challenge; both are
+ * undefined when it was absent or unreadable (for a cross-origin API, the
+ * server must list `WWW-Authenticate` in `Access-Control-Expose-Headers`).
+ */
+export class StepUpRequiredError extends JwtGuardError {
+  /** The longest time since the user's last authentication that the route accepts, in seconds (`max_age`). */
+  readonly maxAge: number | undefined;
+  /** Authentication context classes the route accepts (`acr_values`), such as `['mfa']`. */
+  readonly acrValues: string[] | undefined;
+
+  constructor(message: string, init: StepUpRequiredErrorInit = {}) {
+    super(STEP_UP_REQUIRED, message, { status: 401, ...init });
+    this.name = 'StepUpRequiredError';
+    this.maxAge = init.maxAge;
+    this.acrValues = init.acrValues;
+  }
+}
+
+/** Details of a {@link RateLimitedError}. */
+export interface RateLimitedErrorInit extends JwtGuardErrorInit {
+  retryAfter?: number;
+}
+
+/**
+ * The server refused the request for now: `429 too_many_requests` (a login,
+ * refresh, step-up or route limit). Never a sign-out: the tokens are kept,
+ * and the error is `retryable`. `retryAfter` is the server's `Retry-After`,
+ * in seconds; undefined when it sent none (or, for a cross-origin API, did
+ * not expose it).
+ */
+export class RateLimitedError extends JwtGuardError {
+  /** Seconds to wait before trying again, from `Retry-After`. */
+  readonly retryAfter: number | undefined;
+
+  constructor(code: string, message: string, init: RateLimitedErrorInit = {}) {
+    super(code, message, { status: 429, retryable: true, ...init });
+    this.name = 'RateLimitedError';
+    this.retryAfter = init.retryAfter;
+  }
 }
 
 /** A JwtGuardError for a request that got no HTTP answer. */

@@ -4,7 +4,15 @@
  * No dependencies; needs `fetch` (browsers, React Native, Node 18+).
  */
 export { createClient, type JwtGuardClient } from './client.js';
-export { JwtGuardError, type ClientErrorCode, type JwtGuardErrorInit } from './errors.js';
+export {
+  JwtGuardError,
+  RateLimitedError,
+  StepUpRequiredError,
+  type ClientErrorCode,
+  type JwtGuardErrorInit,
+  type RateLimitedErrorInit,
+  type StepUpRequiredErrorInit,
+} from './errors.js';
 export { memoryStorage, secureStoreAdapter, type SecureStoreLike, type TokenStorage } from './storage.js';
 /** Options, sessions, events and results. */
 export type {
@@ -20,4 +28,6 @@ export type {
   RetryOptions,
   Session,
   SignedOutEvent,
+  StepUpOptions,
+  StepUpRequiredEvent,
 } from './types.js';

@@ -4,7 +4,7 @@ import type { Emitter } from './events.js';
 import { fetchWithin, resolveUrl } from './http.js';
 import { csrfFor, publicSession, sessionFromResponse, type StoredSession } from './session.js';
 import type { SessionState } from './state.js';
-import { backoffDelay, sleep } from './timing.js';
+import { backoffDelay, retryDelay, sleep } from './timing.js';
 
 /**
  * How long after the first unanswered refresh of a refresh token a retry
@@ -67,9 +67,11 @@ export class Refresher {
    * from, so that a retry after a lost answer is one the server recognises
    * (it answers a pair for the session's current generation). Retried after
    * lost answers (network errors, timeouts, a body cut short) and transient
-   * answers, which never drop the tokens. Any 401 ends the session (unless
-   * storage meanwhile holds a newer one, which is returned); 400 and 403
-   * reject and keep the tokens.
+   * answers (429, 5xx), which never drop the tokens; a `Retry-After`
+   * longer than `retry.maxDelay` rejects at once (a 429 as a
+   * RateLimitedError). Any 401 ends the session (unless storage meanwhile
+   * holds a newer one, which is returned); 400 and 403 reject and keep the
+   * tokens.
    */
   private async send(): Promise<StoredSession> {
     const { cfg, state } = this;
@@ -77,8 +79,9 @@ export class Refresher {
     const current = await state.reload();
     if (!current) throw notSignedIn();
     let lastError: JwtGuardError = notSignedIn();
+    let wait = 0; // before the next attempt
     for (let attempt = 1; attempt <= cfg.retry.attempts; attempt++) {
-      if (attempt > 1) await sleep(backoffDelay(attempt - 1, cfg.retry));
+      if (attempt > 1) await sleep(wait);
       if (state.epoch !== epoch) throw notSignedIn(); // logged out meanwhile
       const sentAt = cfg.now();
       let res: Response;
@@ -91,6 +94,7 @@ export class Refresher {
         if (failure.code !== 'network_error') throw failure; // bad_response
         lastError = failure;
         if (this.stopAfterLoss(current, sentAt)) break;
+        wait = backoffDelay(attempt, cfg.retry);
         continue;
       }
       if (next) {
@@ -104,12 +108,17 @@ export class Refresher {
         this.events.emit('refreshed', publicSession(fresh));
         return fresh;
       }
-      const err = await errorFromResponse(res);
+      const err = await errorFromResponse(res, cfg.now);
       // The refresh token is dead: reused, revoked, expired, invalid, or the
       // session reached its absolute lifetime (session_expired).
       if (res.status === 401) return this.end(current, err);
       if (!err.retryable) throw err; // 400, 403: retrying cannot help; tokens kept
       lastError = err;
+      // 429, 5xx: tokens kept. A Retry-After longer than retry.maxDelay
+      // ends the call at once: the server said when to come back.
+      const delay = retryDelay(res, attempt, cfg.retry, cfg.now());
+      if (delay === undefined) throw err;
+      wait = delay;
     }
     throw lastError;
   }

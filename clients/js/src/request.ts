@@ -1,10 +1,20 @@
 import type { Config } from './config.js';
-import { JwtGuardError, isTransientStatus, networkError, notSignedIn, readErrorBody } from './errors.js';
+import {
+  JwtGuardError,
+  errorFromResponse,
+  isStepUpAnswer,
+  isTransientStatus,
+  networkError,
+  notSignedIn,
+  readErrorBody,
+  type StepUpRequiredError,
+} from './errors.js';
+import type { Emitter } from './events.js';
 import { SAFE_METHODS, discard, isStream } from './http.js';
 import type { Refresher } from './refresh.js';
 import { csrfFor, isStale, type StoredSession } from './session.js';
 import type { SessionState } from './state.js';
-import { backoffDelay, sleep } from './timing.js';
+import { backoffDelay, retryDelay, sleep } from './timing.js';
 
 /**
  * 401 codes of a guarded route that a refresh can cure. `token_revoked` is
@@ -14,21 +24,34 @@ import { backoffDelay, sleep } from './timing.js';
  */
 const REFRESHABLE = new Set(['token_expired', 'token_revoked', 'token_missing']);
 
+/** An answer, and the session whose credentials the request that got it carried. */
+export interface Sent {
+  res: Response;
+  session: StoredSession;
+}
+
 /**
  * Sends requests with the session's credentials: refreshes a token about to
  * expire first, recovers once from a refreshable 401, signs out on 401
- * session_expired, and retries idempotent requests after network errors and
- * transient answers.
+ * session_expired, rejects a step-up challenge (401
+ * insufficient_user_authentication) keeping the tokens, and retries
+ * idempotent requests after network errors and transient answers.
  */
 export class Authorizer {
   constructor(
     private readonly cfg: Config,
     private readonly state: SessionState,
     private readonly refresher: Refresher,
+    private readonly events: Emitter,
   ) {}
 
   /** Sends init to url (already resolved) with the session's credentials. */
   async send(url: string, init: RequestInit, idempotent: boolean): Promise<Response> {
+    return (await this.sendWith(url, init, idempotent)).res;
+  }
+
+  /** Like {@link send}, and tells which session's credentials the answer is to. */
+  async sendWith(url: string, init: RequestInit, idempotent: boolean): Promise<Sent> {
     const { retry } = this.cfg;
     const replayable = !isStream(init.body);
     let session = await this.fresh();
@@ -44,22 +67,31 @@ export class Authorizer {
         continue;
       }
       if (isTransientStatus(res.status) && idempotent && replayable && attempt < retry.attempts) {
-        discard(res);
-        await sleep(backoffDelay(attempt, retry), init.signal);
-        continue;
+        // A Retry-After longer than retry.maxDelay: the answer goes back as it is.
+        const wait = retryDelay(res, attempt, retry, this.cfg.now());
+        if (wait !== undefined) {
+          discard(res);
+          await sleep(wait, init.signal);
+          continue;
+        }
       }
-      if (res.status !== 401) return res;
+      if (res.status !== 401) return { res, session };
       const { error, message } = await readErrorBody(res);
+      if (isStepUpAnswer(res, error)) {
+        // The token is valid but the user's authentication too old or weak
+        // for this route: a refresh cannot raise it, so keep the tokens.
+        throw await this.stepUpRequired(res, url, init.method ?? 'GET');
+      }
       if (error === 'session_expired') {
         // The session reached its absolute lifetime: no refresh can help.
         const newer = await this.expired(session, new JwtGuardError(error, message, { status: 401 }), res);
-        if (recovered || !replayable) return res;
+        if (recovered || !replayable) return { res, session };
         discard(res);
         recovered = true;
         session = newer;
         continue;
       }
-      if (recovered || !replayable || !REFRESHABLE.has(error)) return res;
+      if (recovered || !replayable || !REFRESHABLE.has(error)) return { res, session };
       discard(res);
       recovered = true;
       session = await this.recover(session);
@@ -78,6 +110,20 @@ export class Authorizer {
       discard(res);
       throw signedOut;
     }
+  }
+
+  /** The error of a step-up challenge to a request of method to url, after emitting `stepUpRequired`. */
+  private async stepUpRequired(res: Response, url: string, method: string): Promise<StepUpRequiredError> {
+    const err = (await errorFromResponse(res, this.cfg.now)) as StepUpRequiredError;
+    discard(res);
+    this.events.emit('stepUpRequired', {
+      url,
+      method,
+      message: err.message,
+      maxAge: err.maxAge,
+      acrValues: err.acrValues,
+    });
+    return err;
   }
 
   /** The request init with the session's credentials. */

@@ -21,7 +21,8 @@ export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>
 
 /**
  * Paths of the auth routes, relative to `baseUrl`: wherever the server
- * mounts its login, refresh and logout handlers for the chosen mode.
+ * mounts its login, refresh, logout and step-up handlers for the chosen
+ * mode.
  */
 export interface Paths {
   /** The login route, such as `/auth/login`. */
@@ -30,6 +31,12 @@ export interface Paths {
   refresh: string;
   /** The logout route, such as `/auth/logout`. */
   logout: string;
+  /**
+   * The step-up route (RFC 9470), such as `/auth/step-up`: where `stepUp`
+   * sends the user's credentials for a fresh authentication. Optional;
+   * without it `stepUp` rejects with a TypeError.
+   */
+  stepUp?: string;
 }
 
 /** Exponential backoff with jitter: the n-th wait is about `baseDelay * 2^(n-1)`, at most `maxDelay`. */
@@ -142,6 +149,24 @@ export interface SignedOutEvent {
   reason: string;
 }
 
+/**
+ * Payload of the `stepUpRequired` event: a route answered `401
+ * insufficient_user_authentication` (RFC 9470). The session is kept; have
+ * the user authenticate again (`stepUp`) and retry.
+ */
+export interface StepUpRequiredEvent {
+  /** The URL of the refused request. */
+  url: string;
+  /** Its method. */
+  method: string;
+  /** The server's message. */
+  message: string;
+  /** The longest time since the user's last authentication the route accepts, in seconds (`max_age`). */
+  maxAge?: number;
+  /** Authentication context classes the route accepts (`acr_values`), such as `['mfa']`. */
+  acrValues?: string[];
+}
+
 /** Events of the client's `on`, by name, with their payloads. */
 export interface ClientEvents {
   /** A login succeeded. */
@@ -150,6 +175,10 @@ export interface ClientEvents {
   refreshed: Session;
   /** The session ended: logged out here, or ended by the server. */
   signedOut: SignedOutEvent;
+  /** A route asked for a fresher or stronger authentication; the session is kept. */
+  stepUpRequired: StepUpRequiredEvent;
+  /** A step-up stored a new access token; the refresh token is the same. */
+  steppedUp: Session;
 }
 
 /** Options of `login`. */
@@ -159,3 +188,6 @@ export interface LoginOptions {
   /** Aborts the login request. */
   signal?: AbortSignal;
 }
+
+/** Options of `stepUp`: those of `login`. */
+export type StepUpOptions = LoginOptions;

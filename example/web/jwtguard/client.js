@@ -8,6 +8,7 @@ import { Refresher } from './refresh.js';
 import { Authorizer } from './request.js';
 import { isStale, publicSession, sessionFromResponse } from './session.js';
 import { SessionState } from './state.js';
+import { stepUp } from './stepup.js';
 /**
  * Creates a client of a jwtguard server. `baseUrl` and `paths` (the
  * server's login, refresh and logout routes) are required; see
@@ -27,7 +28,7 @@ class Client {
         this.mode = cfg.mode;
         this.state = new SessionState(cfg);
         this.refresher = new Refresher(cfg, this.state, this.events);
-        this.authorizer = new Authorizer(cfg, this.state, this.refresher);
+        this.authorizer = new Authorizer(cfg, this.state, this.refresher, this.events);
         this.logouts = new LogoutQueue(cfg, this.state, () => void this.flushPendingLogouts());
         this.ready = this.state
             .serial(async () => {
@@ -63,7 +64,7 @@ class Client {
             throw networkError(err);
         }
         if (!res.ok)
-            throw await errorFromResponse(res);
+            throw await errorFromResponse(res, this.cfg.now);
         const next = await sessionFromResponse(res, this.cfg);
         await this.state.serial(async () => {
             this.state.epoch++;
@@ -76,6 +77,12 @@ class Client {
         });
         const session = publicSession(next);
         this.events.emit('signedIn', session);
+        return session;
+    }
+    async stepUp(credentials, options = {}) {
+        await this.ready;
+        const session = publicSession(await stepUp(this.cfg, this.state, this.authorizer, credentials, options));
+        this.events.emit('steppedUp', session);
         return session;
     }
     async request(input, init = {}) {
@@ -157,7 +164,7 @@ class Client {
         const url = `${resolveUrl(this.cfg.base, this.cfg.paths.logout)}?scope=others`;
         const res = await this.authorizer.send(url, { method: 'POST' }, true);
         if (!res.ok)
-            throw await errorFromResponse(res);
+            throw await errorFromResponse(res, this.cfg.now);
         discard(res);
         return { revoked: true, queued: false };
     }

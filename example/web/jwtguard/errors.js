@@ -1,4 +1,5 @@
 // Built from clients/js/src by `npm run build` in clients/js. Do not edit.
+import { STEP_UP_REQUIRED, parseRetryAfter, stepUpChallenge } from './headers.js';
 /**
  * What every method of the client rejects with. `code` is the server's
  * error code (`{"error": "<code>"}`) or a {@link ClientErrorCode}.
@@ -34,15 +35,75 @@ export async function readErrorBody(res) {
     }
     return { error: '', message: '' };
 }
-/** A JwtGuardError for an HTTP answer that is not a success. */
-export async function errorFromResponse(res, signedOut = false) {
+/**
+ * A JwtGuardError for an HTTP answer that is not a success: a
+ * {@link StepUpRequiredError} for a 401 `insufficient_user_authentication`,
+ * a {@link RateLimitedError} for a 429, else a plain one. `now` is the clock
+ * an HTTP-date `Retry-After` is measured on.
+ */
+export async function errorFromResponse(res, now = Date.now) {
     const body = await readErrorBody(res);
     const code = body.error || (res.status >= 500 ? 'server_error' : 'bad_response');
-    return new JwtGuardError(code, body.message || `HTTP ${res.status}`, {
-        status: res.status,
-        retryable: isTransientStatus(res.status),
-        signedOut,
-    });
+    const message = body.message || `HTTP ${res.status}`;
+    const init = { status: res.status, retryable: isTransientStatus(res.status) };
+    if (isStepUpAnswer(res, body.error)) {
+        const challenge = stepUpChallenge(res.headers.get('WWW-Authenticate'));
+        return new StepUpRequiredError(body.message || challenge?.description || message, {
+            ...init,
+            maxAge: challenge?.maxAge,
+            acrValues: challenge?.acrValues,
+        });
+    }
+    if (res.status === 429) {
+        return new RateLimitedError(body.error || 'too_many_requests', message, {
+            ...init,
+            retryAfter: parseRetryAfter(res.headers.get('Retry-After'), now()),
+        });
+    }
+    return new JwtGuardError(code, message, init);
+}
+/**
+ * Whether res, whose error body has code `error`, is a step-up challenge
+ * (RFC 9470): a 401 whose code is `insufficient_user_authentication`, or
+ * without a code but with that challenge in `WWW-Authenticate`.
+ */
+export function isStepUpAnswer(res, error) {
+    if (res.status !== 401)
+        return false;
+    if (error !== '')
+        return error === STEP_UP_REQUIRED;
+    return stepUpChallenge(res.headers.get('WWW-Authenticate')) !== undefined;
+}
+/**
+ * A route refused the access token because the user's authentication is
+ * too old or too weak for it (RFC 9470): `401
+ * insufficient_user_authentication`. Not a sign-out: the tokens are kept.
+ * Have the user authenticate again with `stepUp`, then retry. `maxAge` and
+ * `acrValues` come from the `WWW-Authenticate` challenge; both are
+ * undefined when it was absent or unreadable (for a cross-origin API, the
+ * server must list `WWW-Authenticate` in `Access-Control-Expose-Headers`).
+ */
+export class StepUpRequiredError extends JwtGuardError {
+    constructor(message, init = {}) {
+        super(STEP_UP_REQUIRED, message, { status: 401, ...init });
+        this.name = 'StepUpRequiredError';
+        this.maxAge = init.maxAge;
+        this.acrValues = init.acrValues;
+    }
+}
+/**
+ * The server refused the request for now: `429 too_many_requests` (a login,
+ * refresh, step-up or route limit). Never a sign-out: the tokens are kept,
+ * and the error is `retryable`. `retryAfter` is the server's `Retry-After`,
+ * in seconds; undefined when it sent none (or, for a cross-origin API, did
+ * not expose it).
+ */
+export class RateLimitedError extends JwtGuardError {
+    constructor(code, message, init = {}) {
+        super(code, message, { status: 429, retryable: true, ...init });
+        this.name = 'RateLimitedError';
+        this.retryAfter = init.retryAfter;
+    }
 }
 /** A JwtGuardError for a request that got no HTTP answer. */
 export function networkError(cause) {

@@ -6,6 +6,8 @@ export class Emitter {
             signedIn: new Set(),
             refreshed: new Set(),
             signedOut: new Set(),
+            stepUpRequired: new Set(),
+            steppedUp: new Set(),
         };
     }
     /** Subscribes listener to type; returns the function that unsubscribes. */

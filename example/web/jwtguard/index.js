@@ -5,5 +5,5 @@
  * No dependencies; needs `fetch` (browsers, React Native, Node 18+).
  */
 export { createClient } from './client.js';
-export { JwtGuardError } from './errors.js';
+export { JwtGuardError, RateLimitedError, StepUpRequiredError, } from './errors.js';
 export { memoryStorage, secureStoreAdapter } from './storage.js';

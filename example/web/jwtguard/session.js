@@ -44,6 +44,56 @@ export function parseSession(raw, mode) {
  * answer was lost on the way) and `bad_response` when it is not the contract.
  */
 export async function sessionFromResponse(res, cfg) {
+    const body = await readTokenBody(res);
+    const accessToken = body.str('access_token');
+    const refreshToken = body.str('refresh_token');
+    if (cfg.mode === 'bearer' && (!accessToken || !refreshToken)) {
+        throw new JwtGuardError('bad_response', 'token response without access_token and refresh_token (a cookie-mode route?)', {
+            status: res.status,
+        });
+    }
+    const now = cfg.now();
+    // Without expires_in, only the server's 401 token_expired tells.
+    const expiresIn = body.secs('expires_in') || 365 * 24 * 3600;
+    const refreshExpiresIn = body.secs('refresh_expires_in') || 365 * 24 * 3600;
+    return {
+        v: 1,
+        id: randomId(),
+        mode: cfg.mode,
+        accessToken: cfg.mode === 'bearer' ? accessToken : undefined,
+        refreshToken: cfg.mode === 'bearer' ? refreshToken : undefined,
+        csrfToken: cfg.mode === 'cookie' ? body.str('csrf_token') ?? readCookie(cfg.csrfCookie) : undefined,
+        issuedAt: now,
+        accessExpiresAt: now + expiresIn * 1000,
+        refreshExpiresAt: now + refreshExpiresIn * 1000,
+    };
+}
+/**
+ * Session `sent` after the step-up answer res: the answer's access token
+ * (bearer mode; in cookie mode the server replaced the access cookie) and
+ * `expires_in` replace the current ones, the CSRF token is the answer's if
+ * it has one; the refresh token and its expiry are kept. A new `id` marks
+ * the change. Rejects like {@link sessionFromResponse}.
+ */
+export async function steppedUpSession(res, sent, cfg) {
+    const body = await readTokenBody(res);
+    const accessToken = body.str('access_token');
+    if (cfg.mode === 'bearer' && !accessToken) {
+        throw new JwtGuardError('bad_response', 'step-up response without access_token (a cookie-mode route?)', { status: res.status });
+    }
+    const now = cfg.now();
+    const expiresIn = body.secs('expires_in') || 365 * 24 * 3600;
+    return {
+        ...sent,
+        id: randomId(),
+        accessToken: cfg.mode === 'bearer' ? accessToken : undefined,
+        csrfToken: cfg.mode === 'cookie' ? body.str('csrf_token') ?? readCookie(cfg.csrfCookie) ?? sent.csrfToken : undefined,
+        issuedAt: now,
+        accessExpiresAt: now + expiresIn * 1000,
+    };
+}
+/** Reads the JSON body of a token answer; rejects with `network_error` for a body cut short, `bad_response` for one that is not JSON. */
+async function readTokenBody(res) {
     let text;
     try {
         text = await res.text();
@@ -59,29 +109,9 @@ export async function sessionFromResponse(res, cfg) {
     catch (err) {
         throw new JwtGuardError('bad_response', 'token response is not JSON', { status: res.status, cause: err });
     }
-    const str = (k) => (typeof body?.[k] === 'string' && body[k] !== '' ? body[k] : undefined);
-    const secs = (k) => (typeof body?.[k] === 'number' && body[k] > 0 ? body[k] : 0);
-    const accessToken = str('access_token');
-    const refreshToken = str('refresh_token');
-    if (cfg.mode === 'bearer' && (!accessToken || !refreshToken)) {
-        throw new JwtGuardError('bad_response', 'token response without access_token and refresh_token (a cookie-mode route?)', {
-            status: res.status,
-        });
-    }
-    const now = cfg.now();
-    // Without expires_in, only the server's 401 token_expired tells.
-    const expiresIn = secs('expires_in') || 365 * 24 * 3600;
-    const refreshExpiresIn = secs('refresh_expires_in') || 365 * 24 * 3600;
     return {
-        v: 1,
-        id: randomId(),
-        mode: cfg.mode,
-        accessToken: cfg.mode === 'bearer' ? accessToken : undefined,
-        refreshToken: cfg.mode === 'bearer' ? refreshToken : undefined,
-        csrfToken: cfg.mode === 'cookie' ? str('csrf_token') ?? readCookie(cfg.csrfCookie) : undefined,
-        issuedAt: now,
-        accessExpiresAt: now + expiresIn * 1000,
-        refreshExpiresAt: now + refreshExpiresIn * 1000,
+        str: (k) => (typeof body?.[k] === 'string' && body[k] !== '' ? body[k] : undefined),
+        secs: (k) => (typeof body?.[k] === 'number' && body[k] > 0 ? body[k] : 0),
     };
 }
 /** Whether the access token of s is expired or within the refresh margin (at most a quarter of its lifetime). */

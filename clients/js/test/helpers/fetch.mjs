@@ -31,12 +31,56 @@ export function faultyFetch(fault, inner = fetch) {
   };
 }
 
-/** A JSON error answer as the server writes it. */
-export function errorResponse(status, code) {
-  return new Response(JSON.stringify({ error: code, message: `simulated ${code}` }), {
+/** A JSON error answer as the server writes it; headers are added (WWW-Authenticate, Retry-After, …). */
+export function errorResponse(status, code, headers = {}) {
+  return jsonResponse(status, { error: code, message: `simulated ${code}` }, headers);
+}
+
+/** A JSON answer. */
+export function jsonResponse(status, body, headers = {}) {
+  return new Response(JSON.stringify(body), {
     status,
-    headers: { 'Content-Type': 'application/json' },
+    headers: { 'Content-Type': 'application/json', ...headers },
   });
+}
+
+/**
+ * A fetch that never touches the network, for unit tests of the client's
+ * side of the contract: `routes` maps 'METHOD /path' to a function of the
+ * request `{method, path, headers, body}` (body: the JSON body parsed, or
+ * undefined) returning a Response, or a promise of one. Any other request
+ * answers 404. Wrap it in recordingFetch to count calls.
+ */
+export function fakeFetch(routes) {
+  return async (input, init = {}) => {
+    const url = new URL(input);
+    const method = (init.method ?? 'GET').toUpperCase();
+    const handler = routes[`${method} ${url.pathname}`];
+    if (!handler) return errorResponse(404, 'not_found');
+    const body = typeof init.body === 'string' && init.body !== '' ? JSON.parse(init.body) : undefined;
+    return handler({ method, path: url.pathname, headers: new Headers(init.headers), body });
+  };
+}
+
+/**
+ * Token answers of a fake bearer server: each call of `pair()` is the JSON
+ * of a new pair (access-1/refresh-1, access-2/refresh-2, …), living
+ * `expiresIn` seconds.
+ */
+export function tokenIssuer({ expiresIn = 900, refreshExpiresIn = 86_400 } = {}) {
+  let n = 0;
+  return {
+    pair() {
+      n++;
+      return jsonResponse(200, {
+        access_token: `access-${n}`,
+        refresh_token: `refresh-${n}`,
+        token_type: 'Bearer',
+        expires_in: expiresIn,
+        refresh_expires_in: refreshExpiresIn,
+      });
+    },
+  };
 }
 
 /** A network error as fetch reports it. */

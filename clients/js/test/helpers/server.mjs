@@ -13,8 +13,8 @@ export const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 
 /** Where the example mounts its auth routes: /auth/* for bearer tokens, /web/auth/* for cookies. */
 export const exampleRoutes = {
-  bearer: { login: '/auth/login', refresh: '/auth/refresh', logout: '/auth/logout' },
-  cookie: { login: '/web/auth/login', refresh: '/web/auth/refresh', logout: '/web/auth/logout' },
+  bearer: { login: '/auth/login', refresh: '/auth/refresh', logout: '/auth/logout', stepUp: '/auth/step-up' },
+  cookie: { login: '/web/auth/login', refresh: '/web/auth/refresh', logout: '/web/auth/logout', stepUp: '/web/auth/step-up' },
 };
 
 /** Builds the example, unless JWTGUARD_EXAMPLE_BIN names a built one. */
