@@ -616,7 +616,7 @@ func newReport(cfg config, recs []*recorder, elapsed time.Duration) *report {
 		rep.logins[g].ok += len(rec.loggedIn)
 		rep.logins[g].refused += rec.refused
 		loggedIn[g] = append(loggedIn[g], rec.loggedIn...)
-		for _, route := range routes[1:len(routes)] {
+		for _, route := range routes[1:] {
 			if route != routeAttack {
 				others = append(others, rec.latencies[route]...)
 			}
