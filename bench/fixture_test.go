@@ -132,7 +132,12 @@ type ourConfig struct {
 	device     func(*gin.Context) string // Identity.Device; default the User-Agent
 	omitClient bool                      // Options.OmitClientInfo
 	acks       int                       // redisstore.WithReplicaAcks; 0 off
+	noLimits   bool                      // Options.Limits.Off; else benchLimits
 }
+
+// benchLimits are the default limits but for a refresh limit no benchmark
+// reaches: a refresh pays the limit's round trip, never its 429.
+var benchLimits = ginjwt.Limits{RefreshPerSession: ginjwt.Rate{Count: 1 << 30, Period: time.Second}}
 
 // ourApp is an engine with jwtguard's login, refresh and guarded GET.
 type ourApp struct {
@@ -186,11 +191,16 @@ func newOurAppOn(tb testing.TB, cfg ourConfig, rdb *redis.Client, prefix string)
 // on store.
 func newOurEngine(tb testing.TB, cfg ourConfig, store ginjwt.Store) (*gin.Engine, *ginjwt.Auth) {
 	tb.Helper()
+	limits := benchLimits
+	if cfg.noLimits {
+		limits = ginjwt.Limits{Off: true}
+	}
 	auth, err := ginjwt.New(ginjwt.Options{
 		Store:          store,
 		Keys:           []ginjwt.Key{ginjwt.HS256(secret)},
 		TokenCacheSize: cfg.tokenCache,
 		OmitClientInfo: cfg.omitClient,
+		Limits:         limits,
 		Authenticate: func(c *gin.Context) (ginjwt.Identity, error) {
 			sub := c.GetHeader(userHdr)
 			if sub == "" {

@@ -370,6 +370,12 @@ const throughputParallelism = 16
 // script, sign a new pair, JSON response).
 func BenchmarkRefreshParallel(b *testing.B) { runRefreshParallel(b, newOurApp(b, coldConfig)) }
 
+// BenchmarkRefreshParallelNoLimits: the same with Options.Limits off, for
+// the cost of the per-session refresh limit (one round trip).
+func BenchmarkRefreshParallelNoLimits(b *testing.B) {
+	runRefreshParallel(b, newOurApp(b, ourConfig{tokenCache: -1, noLimits: true}))
+}
+
 // runRefreshParallel measures refreshes per second through a, each
 // goroutine rotating its own session.
 func runRefreshParallel(b *testing.B, a *ourApp) {
@@ -403,18 +409,24 @@ func runRefreshParallel(b *testing.B, a *ourApp) {
 }
 
 // BenchmarkLoginParallel: logins per second (a new session, one store
-// script, a signed pair, JSON response); Authenticate itself costs nothing.
-func BenchmarkLoginParallel(b *testing.B) {
-	a := newOurApp(b, coldConfig)
+// script, a signed pair, JSON response, the per-IP limit's take and
+// refund), each of a new subject; Authenticate itself costs nothing.
+func BenchmarkLoginParallel(b *testing.B) { runLoginParallel(b, newOurApp(b, coldConfig)) }
+
+// BenchmarkLoginParallelNoLimits: the same with Options.Limits off.
+func BenchmarkLoginParallelNoLimits(b *testing.B) {
+	runLoginParallel(b, newOurApp(b, ourConfig{tokenCache: -1, noLimits: true}))
+}
+
+func runLoginParallel(b *testing.B, a *ourApp) {
 	var next, bad atomic.Int64
 	b.SetParallelism(throughputParallelism)
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
-		sub := "user-" + strconv.Itoa(int(10000+next.Add(1)))
 		for pb.Next() {
 			w := httptest.NewRecorder()
-			a.engine.ServeHTTP(w, loginRequest(sub))
+			a.engine.ServeHTTP(w, loginRequest("user-"+strconv.Itoa(int(10000+next.Add(1)))))
 			if w.Code != http.StatusOK {
 				bad.Store(int64(w.Code))
 				return

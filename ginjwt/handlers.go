@@ -193,13 +193,6 @@ func (a *Auth) RefreshHandler() gin.HandlerFunc {
 			a.fail(c, fmt.Errorf("%w: past the session's maximum age", ErrSessionExpired))
 			return
 		}
-		if !a.limits.Off {
-			key := policyRefresh + ":" + claims.SessionID
-			if _, err := a.take(c.Request.Context(), policyRefresh, key, a.limits.RefreshPerSession); err != nil {
-				a.refuse(c, err, Event{Subject: claims.Subject, SessionID: claims.SessionID})
-				return
-			}
-		}
 		client := clientInfo(c)
 		grace, retries, reuseAfter := a.opts.grace()
 		res, err := a.opts.Store.Rotate(c.Request.Context(), claims.Subject, claims.SessionID, Rotation{
@@ -211,6 +204,7 @@ func (a *Auth) RefreshHandler() gin.HandlerFunc {
 			TTL:         a.opts.RefreshTTL,
 			MaxAge:      a.opts.SessionMaxAge,
 			Client:      a.stored(client),
+			Limit:       a.refreshLimit(),
 		})
 		if err != nil {
 			a.fail(c, storeError(err))
@@ -227,6 +221,9 @@ func (a *Auth) RefreshHandler() gin.HandlerFunc {
 				}
 				a.emit(event)
 			}
+		case Throttled:
+			r := a.limits.RefreshPerSession
+			a.refuse(c, &RateLimitError{Policy: policyRefresh, Quota: r.Burst, Window: r.window(), RetryAfter: res.RetryAfter}, event)
 		case Superseded:
 			a.fail(c, fmt.Errorf("%w: refresh token already rotated", ErrTokenRevoked))
 		case Reused:

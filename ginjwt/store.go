@@ -170,6 +170,7 @@ type Rotation struct {
 	TTL         time.Duration // idle lifetime, restarted by a rotation
 	MaxAge      time.Duration // absolute lifetime, counted from the session's creation
 	Client      ClientInfo    // recorded on the session when it rotates
+	Limit       Rate          // the most refreshes of the session: see Throttled; zero Count: no limit
 }
 
 // RotateOutcome is what Rotate decided.
@@ -181,7 +182,9 @@ type RotateOutcome int
 // generation gives Healed; the previous generation gives Converged within
 // Grace of the last rotation, then Retried while the session has retries
 // left (each use spends one), then Superseded within ReuseAfter of the
-// rotation, and Reused after; any older generation gives Reused.
+// rotation, and Reused after; any older generation gives Reused. Last, when
+// the outcome is Rotated, Healed, Converged or Retried and the session has
+// refreshed faster than Limit allows, Throttled replaces it.
 const (
 	// Rotated: the generation advanced by one and the idle lifetime restarted.
 	Rotated RotateOutcome = iota + 1
@@ -208,6 +211,12 @@ const (
 	// the presented generation plus one, as if that rotation had happened,
 	// so every older token stops working again.
 	Healed
+	// Throttled: the refresh would have succeeded, but the session has
+	// used up Rotation.Limit (GCRA on the store's clock, counting every
+	// refresh that succeeded); nothing changes, and RotateResult.RetryAfter
+	// says when the next one may. Reuse is never throttled: it always ends
+	// the session.
+	Throttled
 )
 
 // String returns the outcome's name, such as "rotated".
@@ -229,6 +238,8 @@ func (o RotateOutcome) String() string {
 		return "retried"
 	case Healed:
 		return "healed"
+	case Throttled:
+		return "throttled"
 	}
 	return "RotateOutcome(" + strconv.Itoa(int(o)) + ")"
 }
@@ -238,4 +249,5 @@ func (o RotateOutcome) String() string {
 type RotateResult struct {
 	Outcome    RotateOutcome
 	Generation int64
+	RetryAfter time.Duration // with Throttled: until the session may refresh again
 }

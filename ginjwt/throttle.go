@@ -9,7 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// Throttle keeps the counters behind Options.Limits and Auth.RateLimit,
+// Throttle keeps the counters behind the login limits and Auth.RateLimit,
 // shared by every instance of an app. redisstore.Store (with
 // github.com/go-redis/redis_rate) and memstore.Store implement it;
 // ginjwt/storetest checks an implementation.
@@ -97,7 +97,9 @@ type Limits struct {
 	// doubling up to 15 minutes; attempts forgotten after 1 hour.
 	Account Backoff
 
-	// RefreshPerSession bounds refreshes per session. Default 60 per minute.
+	// RefreshPerSession bounds the successful refreshes of each session; the
+	// Store applies it inside the rotation (Rotation.Limit), so it costs no
+	// round trip. Reuse is never throttled. Default 60 per minute.
 	RefreshPerSession Rate
 }
 
@@ -165,6 +167,16 @@ func (a *Auth) take(ctx context.Context, policy, key string, r Rate) (Allowance,
 		return d, &RateLimitError{Policy: policy, Quota: r.Burst, Window: r.window(), RetryAfter: d.RetryAfter}
 	}
 	return d, nil
+}
+
+// refreshLimit is the Rotation.Limit of a refresh: the per-session limit,
+// which the store applies inside the rotation itself, at no extra round
+// trip.
+func (a *Auth) refreshLimit() Rate {
+	if a.limits.Off {
+		return Rate{}
+	}
+	return a.limits.RefreshPerSession
 }
 
 // startLogin spends the login's attempt of its client IP and prepares

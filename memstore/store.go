@@ -45,6 +45,7 @@ type session struct {
 	created    time.Time // the store's clock at login, to the millisecond
 	rotated    time.Time // the store's clock at the last rotation; zero before the first
 	retries    int       // retries of the previous generation after grace, so far
+	nextAt     time.Time // the refresh limit's theoretical arrival time of the next refresh (GCRA)
 	device     string
 	ip         string
 	userAgent  string
@@ -191,6 +192,11 @@ func (s *Store) Rotate(ctx context.Context, subject, sessionID string, r ginjwt.
 	// The current generation rotates; a later one, which only a store that
 	// lost rotations can see, moves the session on past it (heals).
 	if r.Generation >= se.generation {
+		next, wait := allow(se, at, r.Limit)
+		if wait > 0 {
+			return ginjwt.RotateResult{Outcome: ginjwt.Throttled, RetryAfter: wait}, nil
+		}
+		se.nextAt = next
 		outcome := ginjwt.Rotated
 		if r.Generation > se.generation {
 			outcome = ginjwt.Healed
@@ -207,10 +213,16 @@ func (s *Store) Rotate(ctx context.Context, subject, sessionID string, r ginjwt.
 	// first rotation the previous generation, 0, was never issued.
 	if r.Generation == se.generation-1 && !se.rotated.IsZero() {
 		since := at.Sub(se.rotated)
-		if grace > 0 && since < grace {
-			return ginjwt.RotateResult{Outcome: ginjwt.Converged, Generation: se.generation}, nil
-		}
-		if se.retries < r.Retries {
+		converges := grace > 0 && since < grace
+		if converges || se.retries < r.Retries {
+			next, wait := allow(se, at, r.Limit)
+			if wait > 0 {
+				return ginjwt.RotateResult{Outcome: ginjwt.Throttled, RetryAfter: wait}, nil
+			}
+			se.nextAt = next
+			if converges {
+				return ginjwt.RotateResult{Outcome: ginjwt.Converged, Generation: se.generation}, nil
+			}
 			se.retries++
 			return ginjwt.RotateResult{Outcome: ginjwt.Retried, Generation: se.generation}, nil
 		}
@@ -221,6 +233,26 @@ func (s *Store) Rotate(ctx context.Context, subject, sessionID string, r ginjwt.
 
 	delete(u.sessions, sessionID)
 	return ginjwt.RotateResult{Outcome: ginjwt.Reused}, nil
+}
+
+// allow applies the refresh limit to a refresh of se at the store's time at:
+// GCRA over se.nextAt, which a refresh moves one interval on from now or
+// from where it was, whichever is later, and which may run at most a burst
+// ahead. It returns the new nextAt, or how long to wait.
+func allow(se *session, at time.Time, limit ginjwt.Rate) (next time.Time, wait time.Duration) {
+	if limit.Count <= 0 {
+		return se.nextAt, 0
+	}
+	interval := limit.Period / time.Duration(limit.Count)
+	next = se.nextAt
+	if next.Before(at) {
+		next = at
+	}
+	next = next.Add(interval)
+	if wait = next.Add(-interval * time.Duration(limit.Burst)).Sub(at); wait > 0 {
+		return se.nextAt, wait
+	}
+	return next, 0
 }
 
 // DeleteSession implements ginjwt.Store.

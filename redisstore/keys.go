@@ -20,7 +20,9 @@ const DefaultPrefix = "jwtguard:"
 //	<prefix>{<b64 subject>}:s:<sid>    hash    g generation, c created (unix ms),
 //	                                           r last rotation (unix ms; absent before the first),
 //	                                           d device label, i client IP, a User-Agent
-//	                                           (absent when empty)
+//	                                           (absent when empty), n retries spent,
+//	                                           t next refresh due at the refresh limit
+//	                                           (unix ms, GCRA; absent before the first)
 //	<prefix>{<b64 subject>}:w          string  write marker of durable writes (WithReplicaAcks), 10 s
 //	<prefix>{<b64 subject>}:x          zset    0.1.0's index (session id -> idle expiry), read only
 //	                                           to move it into :u; see migrate in scripts.go

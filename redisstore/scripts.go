@@ -16,8 +16,8 @@ import (
 // rotateOutcomes names ginjwt's RotateOutcome values in Lua, so that
 // rotateScript returns them by name and the store reads them back as they are.
 var rotateOutcomes = fmt.Sprintf(`
-local ROTATED, CONVERGED, SUPERSEDED, REUSED, REVOKED, EXPIRED, RETRIED, HEALED = %d, %d, %d, %d, %d, %d, %d, %d
-`, ginjwt.Rotated, ginjwt.Converged, ginjwt.Superseded, ginjwt.Reused, ginjwt.Revoked, ginjwt.Expired, ginjwt.Retried, ginjwt.Healed)
+local ROTATED, CONVERGED, SUPERSEDED, REUSED, REVOKED, EXPIRED, RETRIED, HEALED, THROTTLED = %d, %d, %d, %d, %d, %d, %d, %d, %d
+`, ginjwt.Rotated, ginjwt.Converged, ginjwt.Superseded, ginjwt.Reused, ginjwt.Revoked, ginjwt.Expired, ginjwt.Retried, ginjwt.Healed, ginjwt.Throttled)
 
 // clock is shared by the scripts that read the time: Redis' TIME in
 // milliseconds, or the test clock's value when the argument is not empty.
@@ -189,13 +189,15 @@ return out
 
 // rotateScript: KEYS version, index, session; ARGV version, generation, test
 // clock (or empty), grace, reuse-after, ttl, max age, session id, client IP,
-// user agent, channel, subject tag, retries. Returns {outcome, generation}.
-// Every change of the session is published. Session field n counts the
-// retries of the previous generation after grace. A rotation (Rotated,
+// user agent, channel, subject tag, retries, refresh-limit interval and
+// burst (milliseconds, 0: no limit). Returns {outcome, generation}, or
+// {THROTTLED, milliseconds to wait}. Every change of the session is
+// published. Session field n counts the retries of the previous generation
+// after grace, t is the refresh limit's theoretical arrival time. A rotation (Rotated,
 // Healed) makes the session the most recently used in the index; O(log n).
 var rotateScript = redis.NewScript(clock + extendTTL + rotateOutcomes + `
 local version = redis.call('GET', KEYS[1])
-local s = redis.call('HMGET', KEYS[3], 'g', 'r', 'c', 'n')
+local s = redis.call('HMGET', KEYS[3], 'g', 'r', 'c', 'n', 't')
 if not version or version ~= ARGV[1] or not s[1] then
   return {REVOKED, 0}
 end
@@ -204,6 +206,17 @@ local gen, now, ttl = tonumber(ARGV[2]), clock(ARGV[3]), tonumber(ARGV[6])
 local left = created + tonumber(ARGV[7]) - now
 local function publish()
   redis.call('PUBLISH', ARGV[11], ARGV[12] .. ' ' .. ARGV[8])
+end
+-- The refresh limit, GCRA over the session's own field t (the theoretical
+-- arrival time of its next refresh): a refresh is allowed while t is at
+-- most a burst ahead of now. allow returns the new t, or nil and the wait.
+local interval, burst = tonumber(ARGV[14]), tonumber(ARGV[15])
+local function allow()
+  if interval <= 0 then return 0 end
+  local tat = math.max(tonumber(s[5]) or 0, now) + interval
+  local wait = tat - burst - now
+  if wait > 0 then return nil, wait end
+  return tat
 end
 if left <= 0 then
   redis.call('DEL', KEYS[3])
@@ -214,11 +227,13 @@ end
 -- The current generation rotates; a later one, which only a store that
 -- lost rotations can see, moves the session on past it (heals).
 if gen >= g then
+  local tat, wait = allow()
+  if not tat then return {THROTTLED, wait} end
   local outcome = ROTATED
   if gen > g then outcome = HEALED end
   g = gen + 1
   if ttl > left then ttl = left end
-  redis.call('HSET', KEYS[3], 'g', g, 'r', now)
+  redis.call('HSET', KEYS[3], 'g', g, 'r', now, 't', tat)
   for i, name in ipairs({'i', 'a'}) do
     if ARGV[8 + i] ~= '' then
       redis.call('HSET', KEYS[3], name, ARGV[8 + i])
@@ -236,8 +251,12 @@ end
 if gen == g - 1 and rotated > 0 then
   local since = now - rotated
   local grace = tonumber(ARGV[4])
-  if grace > 0 and since < grace then return {CONVERGED, g} end
-  if retried < tonumber(ARGV[13]) then
+  local converges = grace > 0 and since < grace
+  if converges or retried < tonumber(ARGV[13]) then
+    local tat, wait = allow()
+    if not tat then return {THROTTLED, wait} end
+    if tat > 0 then redis.call('HSET', KEYS[3], 't', tat) end
+    if converges then return {CONVERGED, g} end
     redis.call('HSET', KEYS[3], 'n', retried + 1)
     return {RETRIED, g}
   end

@@ -335,24 +335,41 @@ func (s *Store) Rotate(ctx context.Context, subject, sessionID string, r ginjwt.
 		return ginjwt.RotateResult{Outcome: ginjwt.Revoked}, nil
 	}
 	k := s.keysFor(subject)
-	vals, err := s.write(ctx, k, rotateScript,
+	var interval float64 // milliseconds between refreshes at the limit's rate
+	if r.Limit.Count > 0 {
+		interval = float64(r.Limit.Period) / float64(r.Limit.Count) / float64(time.Millisecond)
+	}
+	reply, err := s.write(ctx, k, rotateScript,
 		[]string{k.version, k.index, k.session(sessionID)},
 		r.UserVersion, r.Generation, s.clockArg(), r.Grace.Milliseconds(),
 		r.ReuseAfter.Milliseconds(), r.TTL.Milliseconds(), r.MaxAge.Milliseconds(), sessionID,
 		r.Client.IP, r.Client.UserAgent, s.channel(), k.tag, r.Retries,
-	).Int64Slice()
+		interval, interval*float64(r.Limit.Burst),
+	).Slice()
 	s.forget(subject, sessionID)
 	if err != nil {
 		return ginjwt.RotateResult{}, fmt.Errorf("redisstore: rotate: %w", err)
 	}
-	if len(vals) != 2 {
-		return ginjwt.RotateResult{}, fmt.Errorf("redisstore: rotate: unexpected reply of %d values", len(vals))
+	outcome, n, ok := rotateReply(reply)
+	if !ok || outcome < ginjwt.Rotated || outcome > ginjwt.Throttled {
+		return ginjwt.RotateResult{}, fmt.Errorf("redisstore: rotate: unexpected reply %v", reply)
 	}
-	outcome := ginjwt.RotateOutcome(vals[0])
-	if outcome < ginjwt.Rotated || outcome > ginjwt.Healed {
-		return ginjwt.RotateResult{}, fmt.Errorf("redisstore: rotate: unknown outcome %d", vals[0])
+	if outcome == ginjwt.Throttled {
+		return ginjwt.RotateResult{Outcome: outcome, RetryAfter: time.Duration(n) * time.Millisecond}, nil
 	}
-	return ginjwt.RotateResult{Outcome: outcome, Generation: vals[1]}, nil
+	return ginjwt.RotateResult{Outcome: outcome, Generation: n}, nil
+}
+
+// rotateReply reads the rotate script's {outcome, number}; Redis turns Lua
+// numbers into integers (a throttled refresh's wait into whole
+// milliseconds).
+func rotateReply(reply []any) (ginjwt.RotateOutcome, int64, bool) {
+	if len(reply) != 2 {
+		return 0, 0, false
+	}
+	outcome, ok1 := reply[0].(int64)
+	n, ok2 := reply[1].(int64)
+	return ginjwt.RotateOutcome(outcome), n, ok1 && ok2
 }
 
 // DeleteSession implements ginjwt.Store.

@@ -81,6 +81,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Rotate/missing session is revoked", testRotateMissing},
 		{"Rotate/session past max age expires", testRotateExpired},
 		{"Rotate/rules apply in the documented order", testRotateOrder},
+		{"Rotate/refreshes past Limit are throttled", testLimitThrottlesRefreshes},
+		{"Rotate/convergence counts against Limit; reuse is never throttled", testLimitCountsConvergence},
 		{"DeleteSession", testDeleteSession},
 		{"RevokeOtherSessions", testRevokeOthers},
 		{"Sessions/lists live sessions with their metadata", testSessions},
