@@ -35,6 +35,7 @@
 //	POST   /api/password        {"current_password","new_password"}: logs out everywhere
 //	GET    /api/admin           admins only
 //	GET    /api/account/export  needs a login or step-up within 5 minutes (RFC 9470)
+//	GET    /ws                  WebSocket upgrade guarded by Verify: one greeting, then close
 //	GET    /healthz
 //	GET    /demo/               browser demo of the JavaScript client (example/web)
 package main
@@ -267,6 +268,8 @@ func newRouter(auth auths, log *slog.Logger) *gin.Engine {
 	api := router.Group("/api", guard.Middleware())
 	api.GET("/me", me)
 	api.POST("/password", changePassword(guard))
+	// A WebSocket upgrade checks its token with Verify.
+	router.GET("/ws", wsHello(guard))
 	// Downloading one's data needs a login or step-up within 5 minutes.
 	router.GET("/api/account/export", guard.Middleware(guard.RequireRecentAuth(5*time.Minute)), me)
 	router.GET("/api/admin", guard.Middleware(ginjwt.RequireRole("admin")), func(c *gin.Context) {

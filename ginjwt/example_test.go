@@ -1,6 +1,7 @@
 package ginjwt_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/gin-gonic/gin"
 	"github.com/jwtguard/jwtguard/ginjwt"
+	"github.com/jwtguard/jwtguard/memstore"
 	"github.com/jwtguard/jwtguard/redisstore"
 	"github.com/redis/go-redis/v9"
 )
@@ -93,4 +95,57 @@ func ExampleClaims_DecodeExtra() {
 	}
 	fmt.Println(profile.Name, profile.Roles)
 	// Output: Alice [admin]
+}
+
+// Sign a user in right after sign-up, without a second trip through the
+// login route: Login answers the request as LoginHandler would.
+func ExampleAuth_Login() {
+	auth, err := ginjwt.New(ginjwt.Options{
+		Store: memstore.New(), // one process; redisstore.New(client) for real
+		Keys:  []ginjwt.Key{ginjwt.HS256([]byte("use-32-or-more-random-bytes-here"))},
+	})
+	if err != nil {
+		panic(err)
+	}
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.POST("/signup", func(c *gin.Context) {
+		userID := "u-" + c.PostForm("email") // create the account here
+		auth.Login(c, ginjwt.Identity{Subject: userID, Device: "web"})
+	})
+
+	w := httptest.NewRecorder()
+	req := httptest.NewRequest("POST", "/signup", strings.NewReader("email=ada@example.com"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.ServeHTTP(w, req)
+	var tok ginjwt.TokenResponse
+	_ = json.Unmarshal(w.Body.Bytes(), &tok)
+	claims, err := auth.Verify(req.Context(), tok.AccessToken)
+	fmt.Println(w.Code, tok.TokenType, claims.Subject, err)
+	// Output: 200 Bearer u-ada@example.com <nil>
+}
+
+// Issue tokens from Go and check them outside the middleware, as a
+// WebSocket handler or a background job does.
+func ExampleAuth_IssueTokens() {
+	auth, err := ginjwt.New(ginjwt.Options{
+		Store: memstore.New(),
+		Keys:  []ginjwt.Key{ginjwt.HS256([]byte("use-32-or-more-random-bytes-here"))},
+	})
+	if err != nil {
+		panic(err)
+	}
+	ctx := context.Background()
+	tok, err := auth.IssueTokens(ctx, ginjwt.Identity{Subject: "u-1", Roles: []string{"admin"}}, ginjwt.ClientInfo{})
+	if err != nil {
+		panic(err)
+	}
+	claims, err := auth.Verify(ctx, tok.AccessToken, ginjwt.RequireRole("admin"))
+	fmt.Println(claims.Subject, err)
+	_ = auth.RevokeSession(ctx, "u-1", tok.SessionID)
+	_, err = auth.Verify(ctx, tok.AccessToken)
+	fmt.Println(ginjwt.ErrorCode(err))
+	// Output:
+	// u-1 <nil>
+	// token_revoked
 }

@@ -51,13 +51,46 @@ func (a *Auth) verifyRequest(c *gin.Context) (*Claims, error) {
 	if err := a.checkCSRF(c, ambient, claims.SessionID); err != nil {
 		return nil, err
 	}
-	if a.pastMaxAge(claims, now) {
-		return nil, fmt.Errorf("%w: past the session's maximum age", ErrSessionExpired)
-	}
-	if err := a.checkSession(c.Request.Context(), claims); err != nil {
+	if err := a.checkLive(c.Request.Context(), claims, now); err != nil {
 		return nil, err
 	}
 	return claims, nil
+}
+
+// Verify runs the guard's checks on an access token for code outside the
+// middleware chain: a WebSocket upgrade, a gRPC interceptor, a background
+// job. It checks the signature, the algorithm, the type and every claim,
+// the session's state in the store and then each requirement, and returns
+// the claims or the error the guard would answer (see ErrorCode and
+// HTTPStatus). It does no CSRF check: that belongs to cookie-borne HTTP
+// requests, which the middleware serves.
+func (a *Auth) Verify(ctx context.Context, token string, requirements ...Requirement) (*Claims, error) {
+	if token == "" {
+		return nil, ErrTokenMissing
+	}
+	now := a.opts.Now()
+	claims, err := a.verifyAccess(token, now)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.checkLive(ctx, claims, now); err != nil {
+		return nil, err
+	}
+	for _, require := range requirements {
+		if err := require(claims); err != nil {
+			return nil, err
+		}
+	}
+	return claims, nil
+}
+
+// checkLive refuses claims whose session has reached its maximum age or is
+// no longer at their generation and user version in the store.
+func (a *Auth) checkLive(ctx context.Context, claims *Claims, now time.Time) error {
+	if a.pastMaxAge(claims, now) {
+		return fmt.Errorf("%w: past the session's maximum age", ErrSessionExpired)
+	}
+	return a.checkSession(ctx, claims)
 }
 
 // verifyAccess verifies an access token, through the token cache when on.

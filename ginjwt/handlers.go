@@ -59,34 +59,8 @@ func (a *Auth) LoginHandler() gin.HandlerFunc {
 		if !ok {
 			return
 		}
-		session, err := a.sessionClaims(id)
-		if err != nil {
-			a.fail(c, err)
-			return
-		}
-		now := a.opts.Now()
-		device := cleanLabel(id.Device, maxDeviceLen)
-		created, err := a.opts.Store.CreateSession(c.Request.Context(), id.Subject, NewSession{
-			ID:     session.SessionID,
-			Device: device,
-			TTL:    a.opts.RefreshTTL,
-			MaxAge: a.opts.SessionMaxAge,
-			Client: a.stored(client),
-			Limit:  a.opts.MaxSessions,
-		})
-		if err != nil {
-			a.fail(c, storeError(err))
-			return
-		}
 		a.loginSucceeded(c, client, attempt)
-		// The sessions this login ended are gone whatever happens next.
-		for _, ended := range created.Evicted {
-			a.emit(Event{Kind: EventRevoke, Subject: id.Subject, SessionID: ended, IP: client.IP, UserAgent: client.UserAgent, Reason: ReasonSessionLimit})
-		}
-		session.UserVersion, session.Generation, session.AuthTime = created.UserVersion, 1, now.Unix()
-		if a.respondPair(c, now, session) {
-			a.emit(Event{Kind: EventLogin, Subject: id.Subject, SessionID: session.SessionID, Device: device, IP: client.IP, UserAgent: client.UserAgent})
-		}
+		a.startSession(c, id, client)
 	}
 }
 
@@ -120,11 +94,11 @@ func (a *Auth) authenticate(c *gin.Context, client ClientInfo) (Identity, *login
 // claims a new session's tokens share.
 func (a *Auth) sessionClaims(id Identity) (Claims, error) {
 	if id.Subject == "" || len(id.Subject) > maxSubjectLen || !utf8.ValidString(id.Subject) {
-		return Claims{}, fmt.Errorf("%w: Authenticate returned a subject of %d bytes (want 1 to %d of UTF-8)", ErrServer, len(id.Subject), maxSubjectLen)
+		return Claims{}, fmt.Errorf("%w: an Identity with a subject of %d bytes (want 1 to %d of UTF-8)", ErrServer, len(id.Subject), maxSubjectLen)
 	}
 	for _, s := range id.Scopes {
 		if s == "" || strings.ContainsAny(s, " \t\n") {
-			return Claims{}, fmt.Errorf("%w: Authenticate returned an empty scope or one with spaces", ErrServer)
+			return Claims{}, fmt.Errorf("%w: an Identity with an empty scope or one with spaces", ErrServer)
 		}
 	}
 	session := Claims{
@@ -163,25 +137,29 @@ func loginError(err error) error {
 // (grant_type=refresh_token&refresh_token=…), rotates the session and answers
 // 200 with a new TokenResponse. The previous tokens of the session stop
 // working at once; see Options.RefreshGrace for concurrent refreshes.
+// Its refusals of the grant are GrantErrors, answered as an OAuth 2.0 token
+// endpoint does (RFC 6749 §5.2): 400 invalid_grant with the specific
+// reason (refresh_reused, token_revoked, session_expired, …), 400
+// invalid_request or unsupported_grant_type.
 func (a *Auth) RefreshHandler() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		req, err := readTokenRequest(c)
 		if err != nil {
-			a.fail(c, err)
+			a.failGrant(c, err)
 			return
 		}
 		if req.GrantType != "" && req.GrantType != "refresh_token" {
-			a.fail(c, fmt.Errorf("%w: grant_type must be refresh_token", ErrBadRequest))
+			a.fail(c, &GrantError{Code: grantUnsupportedGrantType, Err: fmt.Errorf("%w: grant_type must be refresh_token", ErrBadRequest)})
 			return
 		}
 		raw, ambient := a.refreshToken(c, req)
 		if raw == "" {
-			a.fail(c, fmt.Errorf("%w: refresh_token is missing", ErrBadRequest))
+			a.failGrant(c, fmt.Errorf("%w: refresh_token is missing", ErrBadRequest))
 			return
 		}
 		claims, err := a.refresh.verify(raw)
 		if err != nil {
-			a.fail(c, a.refreshError(raw, err))
+			a.failGrant(c, a.refreshError(raw, err))
 			return
 		}
 		if err := a.checkCSRF(c, ambient, claims.SessionID); err != nil {
@@ -190,7 +168,7 @@ func (a *Auth) RefreshHandler() gin.HandlerFunc {
 		}
 		now := a.opts.Now()
 		if a.pastMaxAge(claims, now) {
-			a.fail(c, fmt.Errorf("%w: past the session's maximum age", ErrSessionExpired))
+			a.failGrant(c, fmt.Errorf("%w: past the session's maximum age", ErrSessionExpired))
 			return
 		}
 		client := clientInfo(c)
@@ -214,6 +192,10 @@ func (a *Auth) RefreshHandler() gin.HandlerFunc {
 		switch res.Outcome {
 		case Rotated, Converged, Retried, Healed:
 			claims.Generation = res.Generation
+			if err := a.refreshIdentity(c.Request.Context(), claims, event); err != nil {
+				a.fail(c, err)
+				return
+			}
 			if a.respondPair(c, now, *claims) {
 				event.Kind = EventRefresh
 				if res.Outcome != Rotated {
@@ -225,15 +207,15 @@ func (a *Auth) RefreshHandler() gin.HandlerFunc {
 			r := a.limits.RefreshPerSession
 			a.refuse(c, &RateLimitError{Policy: policyRefresh, Quota: r.Burst, Window: r.window(), RetryAfter: res.RetryAfter}, event)
 		case Superseded:
-			a.fail(c, fmt.Errorf("%w: refresh token already rotated", ErrTokenRevoked))
+			a.failGrant(c, fmt.Errorf("%w: refresh token already rotated", ErrTokenRevoked))
 		case Reused:
 			event.Kind = EventReuseDetected
 			a.emit(event)
-			a.fail(c, ErrRefreshReused)
+			a.failGrant(c, ErrRefreshReused)
 		case Expired:
-			a.fail(c, ErrSessionExpired)
+			a.failGrant(c, ErrSessionExpired)
 		case Revoked:
-			a.fail(c, ErrTokenRevoked)
+			a.failGrant(c, ErrTokenRevoked)
 		default:
 			a.fail(c, fmt.Errorf("%w: store returned rotate outcome %v", ErrServer, res.Outcome))
 		}
@@ -275,20 +257,7 @@ func (a *Auth) respondPair(c *gin.Context, now time.Time, session Claims) bool {
 		a.fail(c, err)
 		return false
 	}
-	res := TokenResponse{
-		TokenType:        "Bearer",
-		ExpiresIn:        int64(p.accessExpiry.Sub(now) / time.Second),
-		RefreshExpiresIn: int64(p.refreshExpiry.Sub(now) / time.Second),
-	}
-	if a.cookies != nil {
-		res.CSRFToken = a.setTokenCookies(c, p, session.SessionID, now)
-	} else {
-		res.AccessToken, res.RefreshToken = p.access, p.refresh
-	}
-	c.Header("Cache-Control", "no-store")
-	c.Header("Pragma", "no-cache")
-	c.JSON(http.StatusOK, res)
-	return true
+	return a.writePair(c, p, session)
 }
 
 // refreshToken returns the refresh token of a refresh or logout request:

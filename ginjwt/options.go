@@ -1,6 +1,7 @@
 package ginjwt
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -138,6 +139,23 @@ type Options struct {
 	// issues, and so of a raised authentication. Default and at most
 	// AccessTTL.
 	StepUpTTL time.Duration
+
+	// OnRefresh, when set, is called on every successful refresh with the
+	// session's claims, after the store rotated the session. It returns the
+	// subject's Identity as of now: the new tokens carry its Roles, Scopes
+	// and Extra, so that a demotion or a profile change reaches the session
+	// at its next refresh instead of at its next login. An error that wraps
+	// ErrAccountDisabled ends the session (a revoke event with reason
+	// account_disabled; the client sees 401 account_disabled); any other
+	// error answers 500 and keeps the session, whose client may retry with
+	// the same refresh token. Default none: tokens keep what the login
+	// granted.
+	OnRefresh func(ctx context.Context, claims *Claims) (Identity, error)
+
+	// ExtendTokenResponse, when set, adds fields to the body of login and
+	// refresh answers, such as the user's profile; the standard fields of
+	// TokenResponse always win. An error answers 500. Default none.
+	ExtendTokenResponse func(c *gin.Context, claims *Claims) (map[string]any, error)
 
 	// Limits throttles logins per client IP and per account, and refreshes
 	// per session; see Limits for the defaults. Over a limit a request

@@ -207,6 +207,7 @@ func newID() string {
 // pair is a freshly issued access and refresh token.
 type pair struct {
 	access, refresh             string
+	issuedAt                    time.Time
 	accessExpiry, refreshExpiry time.Time
 }
 
@@ -215,6 +216,7 @@ type pair struct {
 // ext; the rest is filled in here.
 func (a *Auth) issuePair(now time.Time, session Claims) (pair, error) {
 	p := pair{
+		issuedAt:      now,
 		accessExpiry:  now.Add(a.opts.AccessTTL),
 		refreshExpiry: now.Add(a.opts.RefreshTTL),
 	}
