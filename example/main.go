@@ -19,6 +19,12 @@
 //	            plain HTTP on a host other than localhost
 //	ACCESS_TTL  access token lifetime, a Go duration such as "2s" (default
 //	            15m); short ones let tests and demos watch tokens expire
+//	PUBLIC_URL  the URL clients reach the app at (default
+//	            http://localhost:8080): the tokens' issuer and the base of
+//	            the URLs in the OAuth metadata; https, or http on localhost
+//	INTROSPECTION_CLIENT_ID, INTROSPECTION_CLIENT_SECRET  the HTTP Basic
+//	            credentials of the services that may call /oauth/introspect
+//	            (a secret of at least 16 bytes); unset, the route is off
 //
 // Demo users: alice / wonderland (admin) and bob / builder. Routes:
 //
@@ -31,6 +37,9 @@
 //	       /web/auth/...        the same routes with the cookie transport for browsers:
 //	                            HttpOnly cookies, X-CSRF-Token on unsafe requests
 //	GET    /.well-known/jwks.json  public keys (empty with an HMAC key)
+//	GET    /.well-known/oauth-authorization-server  RFC 8414 metadata
+//	POST   /oauth/introspect    RFC 7662 token introspection, for other services
+//	POST   /oauth/revoke        RFC 7009 token revocation
 //	GET    /api/me              who am I (guarded)
 //	POST   /api/password        {"current_password","new_password"}: logs out everywhere
 //	GET    /api/admin           admins only
@@ -81,7 +90,24 @@ type config struct {
 
 	// accessTTL is the access token lifetime; zero means ginjwt's default.
 	accessTTL time.Duration
+
+	// publicURL is the tokens' issuer and the base of the metadata's URLs;
+	// empty means defaultPublicURL.
+	publicURL string
+	// introspection holds the credentials of the introspection route's
+	// one client; a zero ID leaves the route off.
+	introspection ginjwt.ClientCredentials
 }
+
+// defaultPublicURL is the public URL of an app started with the defaults.
+const defaultPublicURL = "http://localhost:8080"
+
+// OAuth routes for other services.
+const (
+	metadataPath      = "/.well-known/oauth-authorization-server"
+	introspectionPath = "/oauth/introspect"
+	revocationPath    = "/oauth/revoke"
+)
 
 func main() {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -164,6 +190,9 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 		}
 		cfg.accessTTL = ttl
 	}
+	if err := loadOAuthConfig(lookup, &cfg); err != nil {
+		return cfg, err
+	}
 	secret, ok := lookup("JWT_SECRET")
 	switch {
 	case !ok:
@@ -200,6 +229,9 @@ func newApp(cfg config, log *slog.Logger) (*gin.Engine, func(), error) {
 // guard.
 type auths struct {
 	bearer, browser *ginjwt.Auth
+
+	metadata      gin.HandlerFunc // the RFC 8414 document
+	introspection bool            // the introspection route is on
 }
 
 // newAuth configures jwtguard with its sessions in rdb; its events go to log.
@@ -222,17 +254,25 @@ func newAuth(rdb redis.UniversalClient, cfg config, log *slog.Logger) (auths, er
 		Authenticate: authenticate,
 		OnEvent:      logEvent(log),
 		AccessTTL:    cfg.accessTTL,
+		Issuer:       cfg.issuer(),
+	}
+	if cfg.introspection.ID != "" {
+		opts.Clients = []ginjwt.ClientCredentials{cfg.introspection}
 	}
 	bearer, err := ginjwt.New(opts)
 	if err != nil {
 		return auths{}, err
+	}
+	metadata, err := bearer.MetadataHandler(metadataOptions(cfg))
+	if err != nil {
+		return auths{}, fmt.Errorf("PUBLIC_URL: %w", err)
 	}
 	opts.Cookies = &ginjwt.CookieOptions{RefreshPath: "/web/auth/refresh", Insecure: cfg.cookieInsecure}
 	browser, err := ginjwt.New(opts)
 	if err != nil {
 		return auths{}, err
 	}
-	return auths{bearer: bearer, browser: browser}, nil
+	return auths{bearer: bearer, browser: browser, metadata: metadata, introspection: cfg.introspection.ID != ""}, nil
 }
 
 // logEvent writes jwtguard's audit events to log. Events never hold tokens.
@@ -259,6 +299,7 @@ func newRouter(auth auths, log *slog.Logger) *gin.Engine {
 	router.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok") })
 	mountWeb(router)
 	router.GET("/.well-known/jwks.json", auth.bearer.JWKSHandler())
+	mountOAuth(router, auth)
 	mountAuth(router.Group("/auth"), auth.bearer)
 	mountAuth(router.Group("/web/auth"), auth.browser)
 

@@ -72,6 +72,7 @@ func testFlow(t *testing.T, c *client) {
 	expect(t, "me with the new access token", c.me(second.AccessToken), http.StatusOK, "")
 
 	expect(t, "logout with the refresh token only", c.logout(second.RefreshToken), http.StatusNoContent, "")
+	expectGrant(t, "refresh after logout", c.refresh(second.RefreshToken), "token_revoked")
 	expect(t, "me after logout", c.me(second.AccessToken), http.StatusUnauthorized, "token_revoked")
 
 	expect(t, "wrong password", c.do("POST", "/auth/login", "", `{"username":"alice","password":"nope"}`),
@@ -119,7 +120,7 @@ func testChangePassword(t *testing.T, c *client) {
 		http.StatusNoContent, "")
 	expect(t, "phone after the change", c.me(phone.AccessToken), http.StatusUnauthorized, "token_revoked")
 	expect(t, "laptop after the change", c.me(laptop.AccessToken), http.StatusUnauthorized, "token_revoked")
-	expect(t, "laptop refresh after the change", c.refresh(laptop.RefreshToken), http.StatusUnauthorized, "token_revoked")
+	expectGrant(t, "laptop refresh after the change", c.refresh(laptop.RefreshToken), "token_revoked")
 	expect(t, "old password", c.do("POST", "/auth/login", "", `{"username":"bob","password":"builder"}`), http.StatusUnauthorized, "invalid_credentials")
 	c.login("bob", "builder-2026")
 	if err := setPassword("u-1002", "builder-2026", "builder"); err != nil {
@@ -297,13 +298,25 @@ func (c *client) tokens(r response) ginjwt.TokenResponse {
 }
 
 // expect fails the test unless r has the status and, when code is not empty,
-// the error code; it returns r.
+// the specific error code ("reason" when present, else "error"); it returns
+// r.
 func expect(t *testing.T, what string, r response, status int, code string) response {
 	t.Helper()
 	var e ginjwt.ErrorResponse
 	_ = json.Unmarshal(r.body, &e)
-	if r.status != status || (code != "" && e.Error != code) {
+	if r.status != status || (code != "" && e.Code() != code) {
 		t.Fatalf("%s: got %d %s, want %d %s", what, r.status, r.body, status, code)
 	}
 	return r
+}
+
+// expectGrant fails the test unless r is the refresh route's refusal of
+// the grant: 400 invalid_grant with the specific reason (RFC 6749 §5.2).
+func expectGrant(t *testing.T, what string, r response, reason string) {
+	t.Helper()
+	var e ginjwt.ErrorResponse
+	_ = json.Unmarshal(r.body, &e)
+	if r.status != http.StatusBadRequest || e.Error != "invalid_grant" || e.Reason != reason || e.ErrorDescription == "" {
+		t.Fatalf("%s: got %d %s, want 400 invalid_grant with reason %s", what, r.status, r.body, reason)
+	}
 }

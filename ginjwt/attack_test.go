@@ -36,8 +36,10 @@ import (
 // that RFC 8725 and the OWASP JWT cheat sheet list, sent to the guard
 // (GET /api/me), refresh (POST /auth/refresh) and logout (POST /auth/logout).
 // Every row gets its status and error code, never a 5xx; no answer echoes the
-// token; every 401 carries a WWW-Authenticate challenge; and at the end the
-// legitimate session of every app still works.
+// token; every 401 carries a WWW-Authenticate challenge; the refresh route
+// refuses as a token endpoint (400 with the RFC 6749 code, the specific one
+// as reason, no challenge); and at the end the legitimate session of every
+// app still works.
 func TestAttacks(t *testing.T) {
 	keys := newAttackKeys(t)
 	forEachBackend(t, func(t *testing.T, b redistest.Backend) {
@@ -187,9 +189,11 @@ func guardRow(name, token, code string) attack {
 	return attack{name: name, route: "guard", authz: "Bearer " + token, token: token, status: http.StatusUnauthorized, code: code}
 }
 
+// refreshRow is a refresh with token, which the route refuses as a token
+// endpoint: 400 invalid_grant with code as the reason.
 func refreshRow(name, token, code string) attack {
 	body, _ := json.Marshal(map[string]string{"refresh_token": token})
-	return attack{name: name, route: "refresh", ctype: "application/json", body: string(body), token: token, status: http.StatusUnauthorized, code: code}
+	return attack{name: name, route: "refresh", ctype: "application/json", body: string(body), token: token, status: http.StatusBadRequest, code: code}
 }
 
 func logoutBearerRow(name, token, code string) attack {
@@ -200,7 +204,7 @@ func logoutBearerRow(name, token, code string) attack {
 
 func logoutBodyRow(name, token, code string) attack {
 	x := refreshRow(name, token, code)
-	x.route = "logout"
+	x.route, x.status = "logout", http.StatusUnauthorized
 	return x
 }
 
@@ -312,6 +316,17 @@ func (s *attackSuite) run(t *testing.T, x attack) {
 	}
 	if r.status == http.StatusUnauthorized && !strings.HasPrefix(r.header.Get("WWW-Authenticate"), "Bearer") {
 		t.Errorf("401 without a Bearer WWW-Authenticate challenge: %q", r.header.Get("WWW-Authenticate"))
+	}
+	if x.route == "refresh" && r.status == http.StatusBadRequest {
+		// RFC 6749 §5.2: the OAuth code, the specific one as the reason.
+		oauth := "invalid_grant"
+		if x.code == "bad_request" {
+			oauth = "invalid_request"
+			if strings.Contains(x.body, `"grant_type":"password"`) {
+				oauth = "unsupported_grant_type"
+			}
+		}
+		expectOAuth(t, x.name, r, oauth, x.code)
 	}
 	if x.code != "" && r.header.Get("Cache-Control") != "no-store" {
 		t.Errorf("error answer without Cache-Control: no-store")
@@ -675,7 +690,7 @@ func (s *attackSuite) rows(t *testing.T) []attack {
 		guardRow("huge JOSE header under the size cap, attacker-signed", signHS256(t, hdr("alg", "HS256", "typ", "at+jwt", "x-pad", strings.Repeat("p", 5000)), access, evil), invalid),
 		guardRow("huge JOSE header over the size cap", ours(hdr("alg", "HS256", "typ", "at+jwt", "x-pad", strings.Repeat("p", 9000)), access), malformed),
 		refreshRow("refresh oversized token", oursRefresh(rh, withClaims(t, refresh, "ext", map[string]string{"pad": strings.Repeat("x", 9000)})), malformed),
-		refreshRow("refresh body over 16 KiB", strings.Repeat("a", 20_000), badRequest).want(http.StatusBadRequest, badRequest),
+		refreshRow("refresh body over 16 KiB", strings.Repeat("a", 20_000), badRequest),
 
 		// --- unicode and control characters
 		guardRow("control character (raw TCP)", "abc\x01def.ghi.jkl", "").through("raw").want(http.StatusBadRequest, ""),
@@ -766,14 +781,14 @@ func (s *attackSuite) rows(t *testing.T) []attack {
 		attack{name: "the access cookie twice", route: "guard", target: s.web, cookie: "jwtguard_access=" + s.webAlice.AccessToken + "; jwtguard_access=" + s.webAlice.AccessToken,
 			status: http.StatusUnauthorized, code: malformed},
 		attack{name: "two refresh cookies (cookie tossing)", route: "refresh", target: s.web, cookie: "jwtguard_refresh=" + s.webBob.RefreshToken + "; jwtguard_refresh=" + s.webAlice.RefreshToken,
-			token: s.webBob.RefreshToken, status: http.StatusUnauthorized, code: malformed},
+			token: s.webBob.RefreshToken, status: http.StatusBadRequest, code: malformed},
 		attack{name: "access_token query parameter twice", route: "guard", target: s.web, query: "?access_token=" + s.webBob.AccessToken + "&access_token=" + s.webAlice.AccessToken,
 			token: s.webBob.AccessToken, status: http.StatusUnauthorized, code: malformed},
 
 		// --- request bodies of refresh and logout
 		{name: "form with a forged token first", route: "refresh", ctype: "application/x-www-form-urlencoded",
 			body:   url.Values{"grant_type": {"refresh_token"}, "refresh_token": {unsigned(`{"alg":"none","typ":"rt+jwt"}`, refresh), tok.RefreshToken}}.Encode(),
-			status: http.StatusUnauthorized, code: invalid},
+			status: http.StatusBadRequest, code: invalid},
 		{name: "refresh_token a JSON array", route: "refresh", ctype: "application/json", body: `{"refresh_token":["` + tok.RefreshToken + `"]}`, status: http.StatusBadRequest, code: badRequest},
 		{name: "refresh_token an object", route: "refresh", ctype: "application/json", body: `{"refresh_token":{"alg":"none"}}`, status: http.StatusBadRequest, code: badRequest},
 		{name: "two JSON objects", route: "refresh", ctype: "application/json", body: `{"refresh_token":"x.y.z"}{"refresh_token":"a.b.c"}`, status: http.StatusBadRequest, code: badRequest},

@@ -22,6 +22,8 @@ type Auth struct {
 	logoutRefresh *verifier
 	throttle      Throttle // nil when there is none
 	limits        Limits   // with defaults; the built-in limits apply unless Off
+
+	clients *clientSet // digests of Options.Clients; nil without them
 }
 
 // Identity is who logged in, as returned by Options.Authenticate.
@@ -88,6 +90,10 @@ func New(o Options) (*Auth, error) {
 	if err != nil {
 		return nil, err
 	}
+	clients, err := newClientSet(o.Clients)
+	if err != nil {
+		return nil, err
+	}
 	throttle := o.Throttle
 	if throttle == nil {
 		throttle, _ = o.Store.(Throttle)
@@ -98,6 +104,7 @@ func New(o Options) (*Auth, error) {
 	return &Auth{
 		throttle:      throttle,
 		limits:        limits,
+		clients:       clients,
 		tokens:        tokens,
 		opts:          o,
 		cookies:       cookies,

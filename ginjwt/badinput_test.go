@@ -101,24 +101,25 @@ func TestBadInput(t *testing.T) {
 			expect(t, "not yet valid", a.me(tok.AccessToken), http.StatusUnauthorized, "token_not_yet_valid")
 		})
 
+		// The refresh route answers as a token endpoint (RFC 6749 §5.2):
+		// 400 with the OAuth code and the specific reason.
 		refresh := []struct {
 			name, contentType, body string
-			status                  int
-			code                    string
+			oauth, code             string
 		}{
-			{"access token as refresh token", "application/json", `{"refresh_token":"` + tok.AccessToken + `"}`, 401, "token_wrong_type"},
-			{"garbage token", "application/json", `{"refresh_token":"x.y.z"}`, 401, "token_malformed"},
-			{"no token", "application/json", `{}`, 400, "bad_request"},
-			{"empty body", "", "", 400, "bad_request"},
-			{"broken JSON", "application/json", `{"refresh_token":`, 400, "bad_request"},
-			{"number token", "application/json", `{"refresh_token":42}`, 400, "bad_request"},
-			{"wrong grant", "application/x-www-form-urlencoded", "grant_type=password&refresh_token=x", 400, "bad_request"},
-			{"wrong content type", "text/plain", "refresh_token", 400, "bad_request"},
-			{"huge body", "application/json", `{"refresh_token":"` + strings.Repeat("a", 100_000) + `"}`, 400, "bad_request"},
+			{"access token as refresh token", "application/json", `{"refresh_token":"` + tok.AccessToken + `"}`, "invalid_grant", "token_wrong_type"},
+			{"garbage token", "application/json", `{"refresh_token":"x.y.z"}`, "invalid_grant", "token_malformed"},
+			{"no token", "application/json", `{}`, "invalid_request", "bad_request"},
+			{"empty body", "", "", "invalid_request", "bad_request"},
+			{"broken JSON", "application/json", `{"refresh_token":`, "invalid_request", "bad_request"},
+			{"number token", "application/json", `{"refresh_token":42}`, "invalid_request", "bad_request"},
+			{"wrong grant", "application/x-www-form-urlencoded", "grant_type=password&refresh_token=x", "unsupported_grant_type", "bad_request"},
+			{"wrong content type", "text/plain", "refresh_token", "invalid_request", "bad_request"},
+			{"huge body", "application/json", `{"refresh_token":"` + strings.Repeat("a", 100_000) + `"}`, "invalid_request", "bad_request"},
 		}
 		for _, tc := range refresh {
 			t.Run("refresh/"+tc.name, func(t *testing.T) {
-				expect(t, tc.name, a.do("POST", "/auth/refresh", tc.contentType, tc.body), tc.status, tc.code)
+				expectOAuth(t, tc.name, a.do("POST", "/auth/refresh", tc.contentType, tc.body), tc.oauth, tc.code)
 			})
 		}
 

@@ -34,7 +34,10 @@
 // cannot be reached, requests answer 503 store_unavailable, never 401, so
 // clients retry instead of discarding their tokens.
 //
-// Failures reach clients as JSON {"error": code, "message": text} with a
-// stable code; each code is a sentinel error (ErrTokenExpired, …) usable with
-// errors.Is.
+// Failures reach clients as JSON {"error": code, "error_description": text}
+// (the names of RFC 6749 §5.2 and RFC 6750) with a stable code; each code is
+// a sentinel error (ErrTokenExpired, …) usable with errors.Is. The refresh
+// route answers as an OAuth token endpoint: a refused grant is 400
+// {"error": "invalid_grant", "error_description": text, "reason": code} (see
+// GrantError).
 package ginjwt

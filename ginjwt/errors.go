@@ -137,7 +137,8 @@ const (
 // the way an OAuth 2.0 token endpoint does (RFC 6749 §5.2), so that stock
 // OAuth clients understand it: Code is "invalid_grant" when the refresh
 // token failed (expired, revoked, reused, its session expired, its key
-// unknown, not a valid refresh token, …), "invalid_request" when the request
+// unknown, not a valid refresh token, its account disabled by
+// Options.OnRefresh, …), "invalid_request" when the request
 // is malformed or carries no refresh token, and "unsupported_grant_type" for
 // a grant_type other than refresh_token. Err is the specific failure and
 // wraps one of the sentinels, so errors.Is and ErrorCode see through a

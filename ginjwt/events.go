@@ -11,7 +11,7 @@ const (
 	EventLoginFailed   EventKind = "login_failed"   // Authenticate refused the request; Reason is the error code
 	EventRefresh       EventKind = "refresh"        // a session rotated, or converged within the grace window (Reason "converged")
 	EventReuseDetected EventKind = "reuse_detected" // a rotated refresh token came back; the session was revoked
-	EventLogout        EventKind = "logout"         // a logout request; Reason is its scope: local, others or global
+	EventLogout        EventKind = "logout"         // a logout request, or a revocation at RevocationHandler (Reason local); Reason is its scope: local, others or global
 	EventRevoke        EventKind = "revoke"         // a revocation from Go or the session routes (Reason session, others or user), or by a login past Options.MaxSessions (Reason session_limit)
 	EventThrottled     EventKind = "throttled"      // a limit refused a request with 429; Reason is the limit: login-ip, login-account, refresh, or a RateLimit name
 	EventStepUp        EventKind = "step_up"        // Auth.StepUp raised a session's authentication; Reason is the new acr

@@ -3,6 +3,7 @@ package ginjwt_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -58,7 +59,7 @@ func Example() {
 	fmt.Println(serve(r, "GET", "/api/me", "", second.AccessToken).Body)
 	// Output:
 	// hello alice
-	// {"error":"token_revoked","message":"The token has been revoked."}
+	// {"error":"token_revoked","error_description":"The token has been revoked."}
 	// hello alice
 }
 
@@ -81,6 +82,20 @@ func ExampleErrorCode() {
 	err := fmt.Errorf("%w: while checking the session", ginjwt.ErrTokenRevoked)
 	fmt.Println(ginjwt.ErrorCode(err), ginjwt.HTTPStatus(err))
 	// Output: token_revoked 401
+}
+
+// At the refresh route a refused grant is a GrantError: the answer is 400
+// with the RFC 6749 code as "error" and the specific reason as "reason". A
+// custom Options.ErrorHandler reads both like this.
+func ExampleGrantError() {
+	// What RefreshHandler hands the ErrorHandler for a reused refresh token:
+	var err error = &ginjwt.GrantError{Code: "invalid_grant", Err: ginjwt.ErrRefreshReused}
+
+	var grant *ginjwt.GrantError
+	if errors.As(err, &grant) {
+		fmt.Println(ginjwt.HTTPStatus(err), grant.Code, ginjwt.ErrorCode(err), errors.Is(err, ginjwt.ErrRefreshReused))
+	}
+	// Output: 400 invalid_grant refresh_reused true
 }
 
 // Application claims given at login travel in the tokens and come back typed.

@@ -89,7 +89,7 @@ func TestClusterFailover(t *testing.T) {
 			case 1:
 				return a.hitMe("revoked", loggedOut.AccessToken)
 			default:
-				return a.hitRefresh("revoked", loggedOut.RefreshToken)
+				return a.hitRefresh("revoked refresh", loggedOut.RefreshToken)
 			}
 		default:
 			return a.hitMe("bob", bob.AccessToken)
@@ -116,6 +116,10 @@ func TestClusterFailover(t *testing.T) {
 		case o.what == "revoked":
 			if !unavailable && (o.status != http.StatusUnauthorized || o.code != "token_revoked") {
 				t.Errorf("revoked token: %v; want 401 token_revoked or 503 store_unavailable", o)
+			}
+		case o.what == "revoked refresh":
+			if !unavailable && (o.status != http.StatusBadRequest || o.code != "token_revoked") {
+				t.Errorf("revoked refresh token: %v; want 400 (invalid_grant) token_revoked or 503 store_unavailable", o)
 			}
 		case !unavailable && o.status != http.StatusOK:
 			t.Errorf("%s token: %v; want 200 or 503 store_unavailable", o.what, o)
@@ -145,7 +149,7 @@ func TestClusterFailover(t *testing.T) {
 	expect(t, "bob after the failover", a.me(bob.AccessToken), http.StatusOK, "")
 	expect(t, "rotated-away token after the failover", a.me(rotated.AccessToken), http.StatusUnauthorized, "token_revoked")
 	expect(t, "logged-out token after the failover", a.me(loggedOut.AccessToken), http.StatusUnauthorized, "token_revoked")
-	expect(t, "logged-out refresh token after the failover", a.refresh(loggedOut.RefreshToken), http.StatusUnauthorized, "token_revoked")
+	expectGrant(t, "logged-out refresh token after the failover", a.refresh(loggedOut.RefreshToken), "token_revoked")
 
 	// And everything writes on the new master.
 	next := a.refresh(live1.RefreshToken).tokens(t)

@@ -89,8 +89,8 @@ var bodyFuzzNow = time.Unix(1_900_000_000, 0).UTC()
 type bodyFuzz struct {
 	engine     *gin.Engine
 	refreshKey []byte
-	// errorBodies is the exact JSON body of each error code.
-	errorBodies map[string]string
+	// descriptions is the error_description of each expected error code.
+	descriptions map[string]string
 }
 
 func newBodyFuzz(f *testing.F) *bodyFuzz {
@@ -109,14 +109,13 @@ func newBodyFuzz(f *testing.F) *bodyFuzz {
 	r.POST("/auth/login", auth.LoginHandler())
 	r.POST("/auth/refresh", auth.RefreshHandler())
 	r.POST("/auth/logout", auth.LogoutHandler())
-	fz := &bodyFuzz{engine: r, refreshKey: refreshKeyFor(f, testSecret), errorBodies: map[string]string{}}
+	fz := &bodyFuzz{engine: r, refreshKey: refreshKeyFor(f, testSecret), descriptions: map[string]string{}}
 	for _, s := range []error{
 		ginjwt.ErrTokenMissing, ginjwt.ErrTokenMalformed, ginjwt.ErrTokenInvalid, ginjwt.ErrTokenExpired,
 		ginjwt.ErrTokenNotYetValid, ginjwt.ErrTokenWrongType, ginjwt.ErrTokenRevoked, ginjwt.ErrRefreshReused,
 		ginjwt.ErrSessionExpired, ginjwt.ErrBadRequest,
 	} {
-		b, _ := json.Marshal(ginjwt.ErrorResponse{Error: ginjwt.ErrorCode(s), Message: ginjwt.ErrorMessage(s)})
-		fz.errorBodies[ginjwt.ErrorCode(s)] = string(b)
+		fz.descriptions[ginjwt.ErrorCode(s)] = ginjwt.ErrorDescription(s)
 	}
 	return fz
 }
@@ -177,7 +176,9 @@ func (fz *bodyFuzz) signedByUs(token string) bool {
 
 // check asserts the properties of every answer: success only for a token
 // signed by us, otherwise 400 or 401 with an exact error body of an expected
-// code, and a Bearer challenge on 401.
+// code, and a Bearer challenge on 401. The refresh route (success 200)
+// answers every failure as a token endpoint: 400 with an RFC 6749 code and
+// the specific one as reason.
 func (fz *bodyFuzz) check(t *testing.T, w *httptest.ResponseRecorder, body []byte, contentType string, success int) {
 	t.Helper()
 	switch w.Code {
@@ -200,19 +201,34 @@ func (fz *bodyFuzz) check(t *testing.T, w *httptest.ResponseRecorder, body []byt
 	if err := json.Unmarshal(w.Body.Bytes(), &e); err != nil {
 		t.Fatalf("error body %q: %v", w.Body, err)
 	}
-	if want, ok := fz.errorBodies[e.Error]; !ok || w.Body.String() != want {
+	code := e.Code()
+	want := ginjwt.ErrorResponse{Error: code, ErrorDescription: fz.descriptions[code]}
+	tokenEndpoint := success == http.StatusOK
+	if tokenEndpoint {
+		want.Error, want.Reason = "invalid_grant", code
+		if code == "bad_request" {
+			want.Error = e.Error // invalid_request or unsupported_grant_type
+			if e.Error != "invalid_request" && e.Error != "unsupported_grant_type" {
+				t.Fatalf("answered bad_request with the OAuth code %q", e.Error)
+			}
+		}
+	}
+	if b, _ := json.Marshal(want); want.ErrorDescription == "" || w.Body.String() != string(b) {
 		t.Fatalf("answered %d with the unexpected body %s", w.Code, w.Body)
 	}
-	if (w.Code == http.StatusBadRequest) != (e.Error == "bad_request") {
-		t.Fatalf("answered %d with code %s", w.Code, e.Error)
+	if (w.Code == http.StatusBadRequest) != (tokenEndpoint || code == "bad_request") {
+		t.Fatalf("answered %d with code %s", w.Code, code)
 	}
 	if w.Code == http.StatusUnauthorized && !strings.HasPrefix(w.Header().Get("WWW-Authenticate"), "Bearer") {
 		t.Fatalf("401 without a Bearer challenge")
 	}
+	if w.Code == http.StatusBadRequest && w.Header().Get("WWW-Authenticate") != "" {
+		t.Fatalf("400 with a challenge: %q", w.Header().Get("WWW-Authenticate"))
+	}
 }
 
 // FuzzRefreshBody sends arbitrary bodies and content types to the refresh
-// handler: it answers 400 or 401 with an exact error body, never 5xx, never
+// handler: it answers 400 with an exact RFC 6749 error body, never 5xx, never
 // a panic, and 200 only for a refresh token signed by us (the seeds that are
 // real tokens; random input cannot forge one).
 func FuzzRefreshBody(f *testing.F) {

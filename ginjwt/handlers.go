@@ -193,7 +193,7 @@ func (a *Auth) RefreshHandler() gin.HandlerFunc {
 		case Rotated, Converged, Retried, Healed:
 			claims.Generation = res.Generation
 			if err := a.refreshIdentity(c.Request.Context(), claims, event); err != nil {
-				a.fail(c, err)
+				a.failGrant(c, err)
 				return
 			}
 			if a.respondPair(c, now, *claims) {

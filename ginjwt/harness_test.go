@@ -169,12 +169,16 @@ type response struct {
 	body   []byte
 }
 
-// code is the "error" field of an error body.
-func (r response) code() string {
+// errorBody is the decoded error body.
+func (r response) errorBody() ginjwt.ErrorResponse {
 	var e ginjwt.ErrorResponse
 	_ = json.Unmarshal(r.body, &e)
-	return e.Error
+	return e
 }
+
+// code is the specific error code of an error body: "reason" when present
+// (the refresh route's RFC 6749 errors), else "error".
+func (r response) code() string { return r.errorBody().Code() }
 
 func (r response) tokens(t *testing.T) ginjwt.TokenResponse {
 	t.Helper()
@@ -258,6 +262,28 @@ func expect(t *testing.T, what string, r response, status int, code string) {
 	t.Helper()
 	if r.status != status || (code != "" && r.code() != code) {
 		t.Fatalf("%s: got %d %s, want %d %s", what, r.status, r.body, status, code)
+	}
+}
+
+// expectGrant fails the test unless r is the refresh route's refusal of a
+// grant: 400 {"error":"invalid_grant","error_description":"…","reason":reason}
+// without WWW-Authenticate (RFC 6749 §5.2).
+func expectGrant(t *testing.T, what string, r response, reason string) {
+	t.Helper()
+	expectOAuth(t, what, r, "invalid_grant", reason)
+}
+
+// expectOAuth fails the test unless r is a 400 RFC 6749 error answer with
+// the OAuth code oauth and the specific reason, a description and no
+// WWW-Authenticate.
+func expectOAuth(t *testing.T, what string, r response, oauth, reason string) {
+	t.Helper()
+	expect(t, what, r, http.StatusBadRequest, reason)
+	if e := r.errorBody(); e.Error != oauth || e.Reason != reason || e.ErrorDescription == "" {
+		t.Fatalf("%s: got %s, want error %s with reason %s and a description", what, r.body, oauth, reason)
+	}
+	if h := r.header.Get("WWW-Authenticate"); h != "" {
+		t.Fatalf("%s: a 400 %s with WWW-Authenticate %q", what, oauth, h)
 	}
 }
 

@@ -30,6 +30,10 @@ const (
 // answer is 401 refresh_reused. Scopes "others" and "global" end more than
 // the caller's own session, so they need a token that still passes every
 // check. An unknown scope answers 400.
+//
+// The logout route is not a token endpoint: unlike RefreshHandler it
+// answers its refusals as the guard does (401 with the specific code and a
+// Bearer challenge, 400 bad_request), never as GrantErrors.
 func (a *Auth) LogoutHandler() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		req, err := readTokenRequest(c)

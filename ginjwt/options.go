@@ -173,6 +173,13 @@ type Options struct {
 	// Default false.
 	OmitClientInfo bool
 
+	// Clients are the confidential OAuth clients, typically resource servers
+	// in other languages, that authenticate with HTTP Basic: required by
+	// IntrospectionHandler, accepted by RevocationHandler. New refuses an
+	// empty or repeated ID and a Secret under MinClientSecretSize bytes, and
+	// keeps only digests of the secrets. Default none.
+	Clients []ClientCredentials
+
 	// MaxSessions bounds the live sessions of one subject (one login on one
 	// device each). A login past it ends the subject's least recently used
 	// sessions, by their last login or refresh, in the same atomic store

@@ -47,7 +47,7 @@ func Example() {
 	// Output:
 	// hello alice
 	// 204
-	// {"error":"token_revoked","message":"The token has been revoked."}
+	// {"error":"token_revoked","error_description":"The token has been revoked."}
 }
 
 // In a test, one clock for the app and the store: advancing it ends idle

@@ -255,13 +255,19 @@ func (v *vu) call(route, method, path, bearer string, body any, want int, wantCo
 	return b, true
 }
 
-// errorCode returns the "error" field of an error body, or a short note.
+// errorCode returns the specific code of an error body — "reason" when
+// present (the refresh route's RFC 6749 errors), else "error" — or a short
+// note.
 func errorCode(body []byte) string {
 	var e struct {
-		Error string `json:"error"`
+		Error  string `json:"error"`
+		Reason string `json:"reason"`
 	}
 	if json.Unmarshal(body, &e) != nil || e.Error == "" {
 		return fmt.Sprintf("(%d-byte body without an error code)", len(body))
+	}
+	if e.Reason != "" {
+		return e.Reason
 	}
 	return e.Error
 }

@@ -260,7 +260,9 @@ func (c *Checker) note(op *Op) {
 // an unacknowledged one may have done.
 func (c *Checker) learn(op *Op) {
 	ok := op.Err == "" && (op.Status == http.StatusOK || op.Status == http.StatusNoContent)
-	reused := op.Status == http.StatusUnauthorized && op.Code == "refresh_reused"
+	// Reuse ends the session: 400 invalid_grant at the refresh route, 401 at
+	// logout.
+	reused := (op.Status == http.StatusBadRequest || op.Status == http.StatusUnauthorized) && op.Code == "refresh_reused"
 	switch op.Kind {
 	case OpRefresh, OpReplay:
 		s := c.session(op.Tok.SessionID)
@@ -354,13 +356,14 @@ func (s *sessionFacts) revokedAt(tok Token) (time.Time, Op, bool) {
 }
 
 // allowed are the answers each kind of operation may get, besides 503
-// store_unavailable.
+// store_unavailable. The refresh route refuses a grant with 400
+// invalid_grant; an Op records the reason, such as refresh_reused.
 var allowed = map[OpKind][]string{
 	OpLogin:        {"200"},
 	OpGuard:        {"200", "401 token_revoked", "401 token_expired", "401 session_expired"},
 	OpProbe:        {"200", "401 token_revoked", "401 token_expired", "401 session_expired"},
-	OpRefresh:      {"200", "401 token_revoked", "401 refresh_reused", "401 token_expired", "401 session_expired"},
-	OpReplay:       {"200", "401 token_revoked", "401 refresh_reused", "401 token_expired", "401 session_expired"},
+	OpRefresh:      {"200", "400 token_revoked", "400 refresh_reused", "400 token_expired", "400 session_expired"},
+	OpReplay:       {"200", "400 token_revoked", "400 refresh_reused", "400 token_expired", "400 session_expired"},
 	OpLogoutLocal:  {"204", "401 token_revoked", "401 refresh_reused"},
 	OpLogoutOthers: {"204", "401 token_revoked", "401 token_expired"},
 	OpLogoutGlobal: {"204", "401 token_revoked", "401 token_expired"},

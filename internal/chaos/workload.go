@@ -225,7 +225,8 @@ func (f *Fleet) send(ctx context.Context, r *request) Op {
 	return op
 }
 
-// decodeAnswer reads an error code, or the tokens of a 200 token response.
+// decodeAnswer reads the specific error code (the refresh route's "reason",
+// else "error"), or the tokens of a 200 token response.
 func decodeAnswer(status int, body []byte) (code string, issued Token, tokens *ginjwt.TokenResponse) {
 	if status == http.StatusOK {
 		var tr ginjwt.TokenResponse
@@ -238,7 +239,7 @@ func decodeAnswer(status int, body []byte) (code string, issued Token, tokens *g
 	}
 	var e ginjwt.ErrorResponse
 	_ = json.Unmarshal(body, &e)
-	return e.Error, Token{}, nil
+	return e.Code(), Token{}, nil
 }
 
 // jsonBody is {"name": value}.
@@ -461,7 +462,7 @@ func (c *vclient) refresh(ctx context.Context) {
 				return
 			}
 		}
-		if op.Status == http.StatusUnauthorized {
+		if op.Status == http.StatusBadRequest { // invalid_grant
 			refused = true
 		}
 	}

@@ -2,7 +2,7 @@ import { STEP_UP_REQUIRED, parseRetryAfter, stepUpChallenge } from './headers.js
 
 /**
  * Error codes the client produces itself. Every other code of a
- * {@link JwtGuardError} is the server's (`invalid_credentials`,
+ * {@link JwtGuardError} is the server's specific code (`invalid_credentials`,
  * `token_revoked`, `refresh_reused`, `store_unavailable`, …).
  */
 export type ClientErrorCode =
@@ -34,7 +34,8 @@ export interface JwtGuardErrorInit {
 
 /**
  * What every method of the client rejects with. `code` is the server's
- * error code (`{"error": "<code>"}`) or a {@link ClientErrorCode}.
+ * specific error code (see {@link ErrorBody}) or a {@link ClientErrorCode};
+ * `message` is the server's `error_description`.
  */
 export class JwtGuardError extends Error {
   readonly code: string;
@@ -54,10 +55,21 @@ export class JwtGuardError extends Error {
   }
 }
 
-/** The error body of the server: `{"error": "<code>", "message": "…"}`. */
+/**
+ * The error body of the server, with the field names of RFC 6749 §5.2 and
+ * RFC 6750: `{"error": "<code>", "error_description": "…"}`. The refresh
+ * route answers a refused grant as an OAuth token endpoint, `400
+ * {"error": "invalid_grant", "error_description": "…", "reason":
+ * "refresh_reused"}`: there `error` is the RFC 6749 code and `reason` the
+ * specific one.
+ */
 export interface ErrorBody {
+  /** `error`: the specific code, or at the refresh route an RFC 6749 code (`invalid_grant`, `invalid_request`, …). */
   error: string;
-  message: string;
+  /** `error_description`: fixed human-readable text. */
+  description: string;
+  /** The specific code: `reason` when present, else `error`. */
+  code: string;
 }
 
 /**
@@ -68,16 +80,26 @@ export async function readErrorBody(res: Response): Promise<ErrorBody> {
   try {
     const body: unknown = await res.clone().json();
     if (body !== null && typeof body === 'object') {
-      const { error, message } = body as Record<string, unknown>;
-      return {
-        error: typeof error === 'string' ? error : '',
-        message: typeof message === 'string' ? message : '',
-      };
+      const fields = body as Record<string, unknown>;
+      const text = (name: string): string => (typeof fields[name] === 'string' ? (fields[name] as string) : '');
+      const error = text('error');
+      return { error, description: text('error_description'), code: text('reason') || error };
     }
   } catch {
     // Not JSON: a proxy's error page, an empty body.
   }
-  return { error: '', message: '' };
+  return { error: '', description: '', code: '' };
+}
+
+/**
+ * Whether an answer of the refresh route says the refresh token is dead —
+ * reused, revoked, expired, invalid, or its session ended — so the session
+ * is over: `400 invalid_grant` (RFC 6749 §5.2), or any 401 (as servers
+ * answered before they took the OAuth shape). Other 400s (`invalid_request`,
+ * `unsupported_grant_type`), 403, 429 and 5xx leave the tokens alone.
+ */
+export function isGrantRefused(status: number, body: ErrorBody): boolean {
+  return (status === 400 && body.error === 'invalid_grant') || status === 401;
 }
 
 /**
@@ -88,19 +110,19 @@ export async function readErrorBody(res: Response): Promise<ErrorBody> {
  */
 export async function errorFromResponse(res: Response, now: () => number = Date.now): Promise<JwtGuardError> {
   const body = await readErrorBody(res);
-  const code = body.error || (res.status >= 500 ? 'server_error' : 'bad_response');
-  const message = body.message || `HTTP ${res.status}`;
+  const code = body.code || (res.status >= 500 ? 'server_error' : 'bad_response');
+  const message = body.description || `HTTP ${res.status}`;
   const init: JwtGuardErrorInit = { status: res.status, retryable: isTransientStatus(res.status) };
-  if (isStepUpAnswer(res, body.error)) {
+  if (isStepUpAnswer(res, body.code)) {
     const challenge = stepUpChallenge(res.headers.get('WWW-Authenticate'));
-    return new StepUpRequiredError(body.message || challenge?.description || message, {
+    return new StepUpRequiredError(body.description || challenge?.description || message, {
       ...init,
       maxAge: challenge?.maxAge,
       acrValues: challenge?.acrValues,
     });
   }
   if (res.status === 429) {
-    return new RateLimitedError(body.error || 'too_many_requests', message, {
+    return new RateLimitedError(body.code || 'too_many_requests', message, {
       ...init,
       retryAfter: parseRetryAfter(res.headers.get('Retry-After'), now()),
     });

@@ -1,5 +1,5 @@
 import type { Config } from './config.js';
-import { JwtGuardError, errorFromResponse, networkError, notSignedIn } from './errors.js';
+import { JwtGuardError, errorFromResponse, isGrantRefused, networkError, notSignedIn, readErrorBody } from './errors.js';
 import type { Emitter } from './events.js';
 import { fetchWithin, resolveUrl } from './http.js';
 import { csrfFor, publicSession, sessionFromResponse, type StoredSession } from './session.js';
@@ -69,9 +69,10 @@ export class Refresher {
    * lost answers (network errors, timeouts, a body cut short) and transient
    * answers (429, 5xx), which never drop the tokens; a `Retry-After`
    * longer than `retry.maxDelay` rejects at once (a 429 as a
-   * RateLimitedError). Any 401 ends the session (unless storage meanwhile
-   * holds a newer one, which is returned); 400 and 403 reject and keep the
-   * tokens.
+   * RateLimitedError). A refused grant — `400 invalid_grant`, whatever its
+   * `reason` (`refresh_reused`, `token_revoked`, `session_expired`, …), or a
+   * 401 — ends the session (unless storage meanwhile holds a newer one,
+   * which is returned); other 400s and 403 reject and keep the tokens.
    */
   private async send(): Promise<StoredSession> {
     const { cfg, state } = this;
@@ -110,9 +111,10 @@ export class Refresher {
       }
       const err = await errorFromResponse(res, cfg.now);
       // The refresh token is dead: reused, revoked, expired, invalid, or the
-      // session reached its absolute lifetime (session_expired).
-      if (res.status === 401) return this.end(current, err);
-      if (!err.retryable) throw err; // 400, 403: retrying cannot help; tokens kept
+      // session reached its absolute lifetime (session_expired). err.code is
+      // the server's reason.
+      if (isGrantRefused(res.status, await readErrorBody(res))) return this.end(current, err);
+      if (!err.retryable) throw err; // invalid_request, 403: retrying cannot help; tokens kept
       lastError = err;
       // 429, 5xx: tokens kept. A Retry-After longer than retry.maxDelay
       // ends the call at once: the server said when to come back.

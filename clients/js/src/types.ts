@@ -159,7 +159,7 @@ export interface StepUpRequiredEvent {
   url: string;
   /** Its method. */
   method: string;
-  /** The server's message. */
+  /** The server's description (`error_description`). */
   message: string;
   /** The longest time since the user's last authentication the route accepts, in seconds (`max_age`). */
   maxAge?: number;

@@ -33,6 +33,14 @@ async function raw(method, path, { token, body } = {}) {
   return { status: res.status, body: text ? JSON.parse(text) : null };
 }
 
+/** Asserts that a raw refresh answer is 400 invalid_grant with the reason (RFC 6749 §5.2). */
+function assertGrantRefused(res, reason) {
+  assert.equal(res.status, 400);
+  assert.equal(res.body.error, 'invalid_grant');
+  assert.equal(res.body.reason, reason);
+  assert.ok(res.body.error_description, 'an error_description');
+}
+
 /** Waits until the client sees its access token as expired. */
 async function untilExpired(c) {
   const s = await c.getSession();
@@ -301,7 +309,7 @@ describe('logout', () => {
     assert.equal(await c.isSignedIn(), false);
     assert.deepEqual(seen.at(-1), { type: 'signedOut', reason: 'logout' });
     assert.equal((await raw('GET', '/api/me', { token: s.accessToken })).body.error, 'token_revoked');
-    assert.equal((await raw('POST', '/auth/refresh', { body: { refresh_token: s.refreshToken } })).body.error, 'token_revoked');
+    assertGrantRefused(await raw('POST', '/auth/refresh', { body: { refresh_token: s.refreshToken } }), 'token_revoked');
     await assert.rejects(c.request('/api/me'), { code: 'not_signed_in' });
   });
 
@@ -325,7 +333,7 @@ describe('logout', () => {
     down = false;
     assert.equal(await c.flushPendingLogouts(), 0);
     assert.equal((await raw('GET', '/api/me', { token: s.accessToken })).body.error, 'token_revoked');
-    assert.equal((await raw('POST', '/auth/refresh', { body: { refresh_token: s.refreshToken } })).body.error, 'token_revoked');
+    assertGrantRefused(await raw('POST', '/auth/refresh', { body: { refresh_token: s.refreshToken } }), 'token_revoked');
     assert.equal(storage.getItem('jwtguard.pending_logout'), null);
     c.close();
   });
@@ -341,7 +349,7 @@ describe('logout', () => {
     await next.ready;
     for (let i = 0; i < 100 && (await next.pendingLogouts()) > 0; i++) await sleep(20);
     assert.equal(await next.pendingLogouts(), 0);
-    assert.equal((await raw('POST', '/auth/refresh', { body: { refresh_token: s.refreshToken } })).body.error, 'token_revoked');
+    assertGrantRefused(await raw('POST', '/auth/refresh', { body: { refresh_token: s.refreshToken } }), 'token_revoked');
   });
 
   test("logout('others') keeps this device and signs the other devices out", async () => {

@@ -78,22 +78,24 @@ test('logout with an expired access token revokes the session on the server', as
   assert.deepEqual(await mobile.logout(), { revoked: true, queued: false });
   assert.equal(await mobile.isSignedIn(), false);
   const refresh = await raw('POST', '/auth/refresh', { body: { refresh_token: mobileTokens.refreshToken } });
-  assert.equal(refresh.status, 401);
-  assert.equal(refresh.body.error, 'token_revoked', 'the old refresh token is refused');
+  assert.equal(refresh.status, 400);
+  assert.equal(refresh.body.error, 'invalid_grant', 'the old refresh token is refused as an OAuth token endpoint does');
+  assert.equal(refresh.body.reason, 'token_revoked');
 });
 
 test('a reused refresh token clears the tokens and emits signedOut with refresh_reused', async () => {
   await assert.rejects(victim.request('/api/me'), (err) => {
-    assert.equal(err.code, 'refresh_reused');
-    assert.equal(err.status, 401);
+    assert.equal(err.code, 'refresh_reused', 'the reason, not invalid_grant');
+    assert.equal(err.status, 400);
     assert.equal(err.signedOut, true);
+    assert.ok(err.message && err.message !== 'HTTP 400', 'the error_description');
     return true;
   });
   assert.deepEqual(victimEvents, ['refresh_reused']);
   assert.equal(await victim.getSession(), null, 'tokens cleared');
   // Reuse detection revoked the whole session: the thief's refresh token is
   // dead too (its access token has simply expired by now).
-  assert.equal((await raw('POST', '/auth/refresh', { body: { refresh_token: thiefTokens.refresh_token } })).body.error, 'token_revoked');
+  assert.equal((await raw('POST', '/auth/refresh', { body: { refresh_token: thiefTokens.refresh_token } })).body.reason, 'token_revoked');
 });
 
 test("cookie mode: logout('global') with an expired access cookie renews it first, then ends every session", async () => {

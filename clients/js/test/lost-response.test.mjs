@@ -204,7 +204,8 @@ describe('within the grace window', () => {
       method: 'POST',
       headers: { Cookie: `jwtguard_refresh=${staleRefresh}`, 'X-CSRF-Token': csrfToken },
     });
-    assert.equal(refresh.status, 401, 'the session is gone on the server');
+    assert.equal(refresh.status, 400, 'the session is gone on the server');
+    assert.deepEqual([(await refresh.json()).error, refresh.headers.get('WWW-Authenticate')], ['invalid_grant', null]);
     const me = await fetch(`${server.url}/api/me`, { headers: { Cookie: `jwtguard_access=${staleAccess}` } });
     assert.equal(me.status, 401);
   });

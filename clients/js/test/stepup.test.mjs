@@ -25,7 +25,7 @@ function challenge(params = '') {
 
 /** The server's 401 step-up answer; wwwAuthenticate null leaves the header out. */
 function stepUpAnswer(wwwAuthenticate) {
-  return new Response(JSON.stringify({ error: 'insufficient_user_authentication', message: DESCRIPTION }), {
+  return new Response(JSON.stringify({ error: 'insufficient_user_authentication', error_description: DESCRIPTION }), {
     status: 401,
     headers: { 'Content-Type': 'application/json', ...(wwwAuthenticate === null ? {} : { 'WWW-Authenticate': wwwAuthenticate }) },
   });

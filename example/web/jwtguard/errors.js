@@ -2,7 +2,8 @@
 import { STEP_UP_REQUIRED, parseRetryAfter, stepUpChallenge } from './headers.js';
 /**
  * What every method of the client rejects with. `code` is the server's
- * error code (`{"error": "<code>"}`) or a {@link ClientErrorCode}.
+ * specific error code (see {@link ErrorBody}) or a {@link ClientErrorCode};
+ * `message` is the server's `error_description`.
  */
 export class JwtGuardError extends Error {
     constructor(code, message, init = {}) {
@@ -23,17 +24,26 @@ export async function readErrorBody(res) {
     try {
         const body = await res.clone().json();
         if (body !== null && typeof body === 'object') {
-            const { error, message } = body;
-            return {
-                error: typeof error === 'string' ? error : '',
-                message: typeof message === 'string' ? message : '',
-            };
+            const fields = body;
+            const text = (name) => (typeof fields[name] === 'string' ? fields[name] : '');
+            const error = text('error');
+            return { error, description: text('error_description'), code: text('reason') || error };
         }
     }
     catch {
         // Not JSON: a proxy's error page, an empty body.
     }
-    return { error: '', message: '' };
+    return { error: '', description: '', code: '' };
+}
+/**
+ * Whether an answer of the refresh route says the refresh token is dead —
+ * reused, revoked, expired, invalid, or its session ended — so the session
+ * is over: `400 invalid_grant` (RFC 6749 §5.2), or any 401 (as servers
+ * answered before they took the OAuth shape). Other 400s (`invalid_request`,
+ * `unsupported_grant_type`), 403, 429 and 5xx leave the tokens alone.
+ */
+export function isGrantRefused(status, body) {
+    return (status === 400 && body.error === 'invalid_grant') || status === 401;
 }
 /**
  * A JwtGuardError for an HTTP answer that is not a success: a
@@ -43,19 +53,19 @@ export async function readErrorBody(res) {
  */
 export async function errorFromResponse(res, now = Date.now) {
     const body = await readErrorBody(res);
-    const code = body.error || (res.status >= 500 ? 'server_error' : 'bad_response');
-    const message = body.message || `HTTP ${res.status}`;
+    const code = body.code || (res.status >= 500 ? 'server_error' : 'bad_response');
+    const message = body.description || `HTTP ${res.status}`;
     const init = { status: res.status, retryable: isTransientStatus(res.status) };
-    if (isStepUpAnswer(res, body.error)) {
+    if (isStepUpAnswer(res, body.code)) {
         const challenge = stepUpChallenge(res.headers.get('WWW-Authenticate'));
-        return new StepUpRequiredError(body.message || challenge?.description || message, {
+        return new StepUpRequiredError(body.description || challenge?.description || message, {
             ...init,
             maxAge: challenge?.maxAge,
             acrValues: challenge?.acrValues,
         });
     }
     if (res.status === 429) {
-        return new RateLimitedError(body.error || 'too_many_requests', message, {
+        return new RateLimitedError(body.code || 'too_many_requests', message, {
             ...init,
             retryAfter: parseRetryAfter(res.headers.get('Retry-After'), now()),
         });

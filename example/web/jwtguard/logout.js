@@ -154,9 +154,9 @@ export class LogoutQueue {
             discard(res);
             return 'retry';
         }
-        const { error } = res.status === 401 ? await readErrorBody(res) : { error: '' };
+        const { code } = res.status === 401 ? await readErrorBody(res) : { code: '' };
         discard(res);
-        return error === 'token_revoked' ? 'token_revoked' : 'refused';
+        return code === 'token_revoked' ? 'token_revoked' : 'refused';
     }
     async save() {
         if (this.entries.length === 0)

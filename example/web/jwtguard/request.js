@@ -58,7 +58,7 @@ export class Authorizer {
             }
             if (res.status !== 401)
                 return { res, session };
-            const { error, message } = await readErrorBody(res);
+            const { code: error, description } = await readErrorBody(res);
             if (isStepUpAnswer(res, error)) {
                 // The token is valid but the user's authentication too old or weak
                 // for this route: a refresh cannot raise it, so keep the tokens.
@@ -66,7 +66,7 @@ export class Authorizer {
             }
             if (error === 'session_expired') {
                 // The session reached its absolute lifetime: no refresh can help.
-                const newer = await this.expired(session, new JwtGuardError(error, message, { status: 401 }), res);
+                const newer = await this.expired(session, new JwtGuardError(error, description || 'HTTP 401', { status: 401 }), res);
                 if (recovered || !replayable)
                     return { res, session };
                 discard(res);

@@ -126,7 +126,7 @@ test('cookie mode: login, call API, refresh, log out other devices, log out', { 
   step = await act('logout-others', 'logoutOthers');
   assert.equal(step.outcome, 'refused', step.text);
   assert.match(step.text, /other device's token is refused \(token_revoked\)/);
-  assert.deepEqual(step.exchanges, ['POST /web/auth/logout?scope=others 204', 'GET /api/me 401', 'POST /auth/refresh 401']);
+  assert.deepEqual(step.exchanges, ['POST /web/auth/logout?scope=others 204', 'GET /api/me 401', 'POST /auth/refresh 400']);
   assert.match(await page.textContent('#phone-status'), /Signed out \(token_revoked\)/);
   assert.match(await status(), /^Signed in/, 'this browser stays signed in');
 

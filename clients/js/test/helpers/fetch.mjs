@@ -33,7 +33,21 @@ export function faultyFetch(fault, inner = fetch) {
 
 /** A JSON error answer as the server writes it; headers are added (WWW-Authenticate, Retry-After, …). */
 export function errorResponse(status, code, headers = {}) {
-  return jsonResponse(status, { error: code, message: `simulated ${code}` }, headers);
+  return jsonResponse(status, { error: code, error_description: `simulated ${code}` }, headers);
+}
+
+/**
+ * The refresh route's refusal of a grant, as an OAuth token endpoint
+ * answers it (RFC 6749 §5.2): 400 with the OAuth code (default
+ * invalid_grant) and the specific reason.
+ */
+export function grantErrorResponse(reason, oauth = 'invalid_grant') {
+  return jsonResponse(400, { error: oauth, error_description: `simulated ${reason}`, reason });
+}
+
+/** The specific code of a parsed error body: `reason` when present, else `error`. */
+export function reasonOf(body) {
+  return body?.reason ?? body?.error;
 }
 
 /** A JSON answer. */
