@@ -16,6 +16,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/jwtguard/jwtguard/ginjwt"
+	"github.com/jwtguard/jwtguard/ginjwt/otelguard"
 	"github.com/jwtguard/jwtguard/memstore"
 	"github.com/jwtguard/jwtguard/redisstore"
 	"github.com/redis/go-redis/v9"
@@ -133,6 +134,7 @@ type ourConfig struct {
 	omitClient bool                      // Options.OmitClientInfo
 	acks       int                       // redisstore.WithReplicaAcks; 0 off
 	noLimits   bool                      // Options.Limits.Off; else benchLimits
+	otel       *otelguard.Instruments    // OpenTelemetry instruments; nil off
 }
 
 // benchLimits are the default limits but for a refresh limit no benchmark
@@ -195,7 +197,7 @@ func newOurEngine(tb testing.TB, cfg ourConfig, store ginjwt.Store) (*gin.Engine
 	if cfg.noLimits {
 		limits = ginjwt.Limits{Off: true}
 	}
-	auth, err := ginjwt.New(ginjwt.Options{
+	opts := ginjwt.Options{
 		Store:          store,
 		Keys:           []ginjwt.Key{ginjwt.HS256(secret)},
 		TokenCacheSize: cfg.tokenCache,
@@ -212,7 +214,9 @@ func newOurEngine(tb testing.TB, cfg ourConfig, store ginjwt.Store) (*gin.Engine
 			}
 			return ginjwt.Identity{Subject: sub, Device: device}, nil
 		},
-	})
+	}
+	cfg.otel.Instrument(&opts) // nil: nothing
+	auth, err := ginjwt.New(opts)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -220,7 +224,7 @@ func newOurEngine(tb testing.TB, cfg ourConfig, store ginjwt.Store) (*gin.Engine
 	r.POST("/auth/login", auth.LoginHandler())
 	r.POST("/auth/refresh", auth.RefreshHandler())
 	r.POST("/auth/logout", auth.LogoutHandler())
-	r.GET(pingPath, auth.Middleware(), noContent)
+	r.GET(pingPath, cfg.otel.Guard(auth.Middleware(), noContent)...) // nil otel: the guard, then noContent
 	return r, auth
 }
 

@@ -25,6 +25,12 @@
 //	INTROSPECTION_CLIENT_ID, INTROSPECTION_CLIENT_SECRET  the HTTP Basic
 //	            credentials of the services that may call /oauth/introspect
 //	            (a secret of at least 16 bytes); unset, the route is off
+//	OTEL_METRICS=prometheus  OpenTelemetry metrics (ginjwt/otelguard) served
+//	            at GET /metrics in the Prometheus text format; unset or
+//	            "none": no metrics
+//	OTEL_TRACES=stdout  OpenTelemetry spans of logins, refreshes, logouts,
+//	            guard checks and store calls, as JSON on standard output;
+//	            unset or "none": no traces
 //
 // Demo users: alice / wonderland (admin) and bob / builder. Routes:
 //
@@ -46,6 +52,8 @@
 //	GET    /api/account/export  needs a login or step-up within 5 minutes (RFC 9470)
 //	GET    /ws                  WebSocket upgrade guarded by Verify: one greeting, then close
 //	GET    /healthz
+//	GET    /metrics             with OTEL_METRICS=prometheus
+//	GET    /openapi.json        OpenAPI 3.1 description of these routes (example/openapi.json)
 //	GET    /demo/               browser demo of the JavaScript client (example/web)
 package main
 
@@ -66,6 +74,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/jwtguard/jwtguard/ginjwt"
+	"github.com/jwtguard/jwtguard/ginjwt/otelguard"
 	"github.com/jwtguard/jwtguard/redisstore"
 	"github.com/redis/go-redis/v9"
 )
@@ -97,6 +106,10 @@ type config struct {
 	// introspection holds the credentials of the introspection route's
 	// one client; a zero ID leaves the route off.
 	introspection ginjwt.ClientCredentials
+
+	// otelMetrics ("prometheus") and otelTraces ("stdout") turn on the
+	// OpenTelemetry signals; empty: off. See example/otel.go.
+	otelMetrics, otelTraces string
 }
 
 // defaultPublicURL is the public URL of an app started with the defaults.
@@ -193,6 +206,9 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 	if err := loadOAuthConfig(lookup, &cfg); err != nil {
 		return cfg, err
 	}
+	if err := loadOTelConfig(lookup, &cfg); err != nil {
+		return cfg, err
+	}
 	secret, ok := lookup("JWT_SECRET")
 	switch {
 	case !ok:
@@ -211,16 +227,25 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 // newApp connects to Redis, or starts an embedded one, and builds the router.
 // Call the returned function after the server has stopped, to release Redis.
 func newApp(cfg config, log *slog.Logger) (*gin.Engine, func(), error) {
+	tel, err := newTelemetry(cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
 	rdb, closeRedis, err := openRedis(cfg, log)
 	if err != nil {
+		tel.close()
 		return nil, nil, err
 	}
-	auth, err := newAuth(rdb, cfg, log)
-	if err != nil {
+	closeAll := func() {
+		tel.close()
 		closeRedis()
+	}
+	auth, err := newAuth(rdb, cfg, log, tel)
+	if err != nil {
+		closeAll()
 		return nil, nil, err
 	}
-	return newRouter(auth, log), closeRedis, nil
+	return newRouter(auth, log), closeAll, nil
 }
 
 // auths are the app's two transports over one store and one key: bearer
@@ -232,10 +257,12 @@ type auths struct {
 
 	metadata      gin.HandlerFunc // the RFC 8414 document
 	introspection bool            // the introspection route is on
+	tel           *telemetry      // OpenTelemetry; measures nothing unless configured
 }
 
 // newAuth configures jwtguard with its sessions in rdb; its events go to log.
-func newAuth(rdb redis.UniversalClient, cfg config, log *slog.Logger) (auths, error) {
+// With tel configured, the store, events and errors are measured.
+func newAuth(rdb redis.UniversalClient, cfg config, log *slog.Logger, tel *telemetry) (auths, error) {
 	var storeOpts []redisstore.Option
 	if cfg.keyPrefix != "" {
 		storeOpts = append(storeOpts, redisstore.WithPrefix(cfg.keyPrefix))
@@ -259,6 +286,10 @@ func newAuth(rdb redis.UniversalClient, cfg config, log *slog.Logger) (auths, er
 	if cfg.introspection.ID != "" {
 		opts.Clients = []ginjwt.ClientCredentials{cfg.introspection}
 	}
+	if err := tel.observeStore(store); err != nil {
+		return auths{}, err
+	}
+	tel.inst.Instrument(&opts) // once: the browser Auth below shares it
 	bearer, err := ginjwt.New(opts)
 	if err != nil {
 		return auths{}, err
@@ -272,7 +303,7 @@ func newAuth(rdb redis.UniversalClient, cfg config, log *slog.Logger) (auths, er
 	if err != nil {
 		return auths{}, err
 	}
-	return auths{bearer: bearer, browser: browser, metadata: metadata, introspection: cfg.introspection.ID != ""}, nil
+	return auths{bearer: bearer, browser: browser, metadata: metadata, introspection: cfg.introspection.ID != "", tel: tel}, nil
 }
 
 // logEvent writes jwtguard's audit events to log. Events never hold tokens.
@@ -297,33 +328,37 @@ func newRouter(auth auths, log *slog.Logger) *gin.Engine {
 	router.Use(requestLog(log), gin.Recovery())
 
 	router.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok") })
+	auth.tel.mount(router)
+	router.GET("/openapi.json", serveOpenAPI)
 	mountWeb(router)
 	router.GET("/.well-known/jwks.json", auth.bearer.JWKSHandler())
 	mountOAuth(router, auth)
-	mountAuth(router.Group("/auth"), auth.bearer)
-	mountAuth(router.Group("/web/auth"), auth.browser)
+	mountAuth(router.Group("/auth"), auth.bearer, auth.tel.inst)
+	mountAuth(router.Group("/web/auth"), auth.browser, auth.tel.inst)
 
 	// The browser Auth's guard reads the Authorization header first, then the
 	// access cookie, so the API serves both kinds of client.
 	guard := auth.browser
-	api := router.Group("/api", guard.Middleware())
+	inst := auth.tel.inst
+	api := router.Group("/api", inst.Guard(guard.Middleware())...)
 	api.GET("/me", me)
 	api.POST("/password", changePassword(guard))
 	// A WebSocket upgrade checks its token with Verify.
 	router.GET("/ws", wsHello(guard))
 	// Downloading one's data needs a login or step-up within 5 minutes.
-	router.GET("/api/account/export", guard.Middleware(guard.RequireRecentAuth(5*time.Minute)), me)
-	router.GET("/api/admin", guard.Middleware(ginjwt.RequireRole("admin")), func(c *gin.Context) {
+	router.GET("/api/account/export", inst.Guard(guard.Middleware(guard.RequireRecentAuth(5*time.Minute)), me)...)
+	router.GET("/api/admin", inst.Guard(guard.Middleware(ginjwt.RequireRole("admin")), func(c *gin.Context) {
 		c.JSON(http.StatusOK, gin.H{"message": "hello, admin"})
-	})
+	})...)
 	return router
 }
 
-// mountAuth mounts login, refresh, logout and the session routes of auth.
-func mountAuth(g *gin.RouterGroup, auth *ginjwt.Auth) {
-	g.POST("/login", auth.LoginHandler())
-	g.POST("/refresh", auth.RefreshHandler())
-	g.POST("/logout", auth.LogoutHandler())
+// mountAuth mounts login, refresh, logout and the session routes of auth;
+// inst measures the first three (nil: not measured).
+func mountAuth(g *gin.RouterGroup, auth *ginjwt.Auth, inst *otelguard.Instruments) {
+	g.POST("/login", inst.Route("login"), auth.LoginHandler())
+	g.POST("/refresh", inst.Route("refresh"), auth.RefreshHandler())
+	g.POST("/logout", inst.Route("logout"), auth.LogoutHandler())
 	g.POST("/step-up", auth.Middleware(), auth.StepUpHandler())
 	g.GET("/sessions", auth.SessionsHandler())
 	g.DELETE("/sessions/:id", auth.RevokeSessionHandler())

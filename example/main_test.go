@@ -230,6 +230,8 @@ func startApp(t *testing.T, cfg config) *client {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(router)
+	// Every request through srv.Client() is validated against openapi.json.
+	checkOpenAPI(t, srv.Client())
 	t.Cleanup(func() {
 		srv.Close()
 		closeApp()

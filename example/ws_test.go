@@ -35,8 +35,10 @@ func upgrade(t *testing.T, c *client, token string) (status string, opcode byte,
 	}
 	if res.StatusCode != http.StatusSwitchingProtocols {
 		b, _ := io.ReadAll(res.Body)
+		validateRaw(t, req+"\r\n", res, b)
 		return res.Status + " " + string(b), 0, nil
 	}
+	validateRaw(t, req+"\r\n", res, nil)
 	if got := res.Header.Get("Sec-WebSocket-Accept"); got != "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" { // RFC 6455 §1.3's example
 		t.Fatalf("Sec-WebSocket-Accept %q", got)
 	}

@@ -23,7 +23,8 @@ type Auth struct {
 	throttle      Throttle // nil when there is none
 	limits        Limits   // with defaults; the built-in limits apply unless Off
 
-	clients *clientSet // digests of Options.Clients; nil without them
+	clients *clientSet      // digests of Options.Clients; nil without them
+	legacy  *legacyVerifier // Options.LegacyTokens; nil without them
 }
 
 // Identity is who logged in, as returned by Options.Authenticate.
@@ -94,6 +95,12 @@ func New(o Options) (*Auth, error) {
 	if err != nil {
 		return nil, err
 	}
+	var legacy *legacyVerifier
+	if o.LegacyTokens != nil {
+		if legacy, err = newLegacyVerifier(o.LegacyTokens, &o); err != nil {
+			return nil, err
+		}
+	}
 	throttle := o.Throttle
 	if throttle == nil {
 		throttle, _ = o.Store.(Throttle)
@@ -102,6 +109,7 @@ func New(o Options) (*Auth, error) {
 		return nil, fmt.Errorf("%w: Options.Limits need a Throttle, and the Store does not implement one; set Options.Throttle, or Options.Limits.Off to go without limits", ErrInvalidOptions)
 	}
 	return &Auth{
+		legacy:        legacy,
 		throttle:      throttle,
 		limits:        limits,
 		clients:       clients,

@@ -57,6 +57,11 @@ type Claims struct {
 	// Extra holds the application's own claims as JSON, exactly as
 	// Identity.Extra was encoded at login. Read them with DecodeExtra.
 	Extra json.RawMessage `json:"ext,omitempty"`
+	// Legacy is set on the claims of a token of the previous system,
+	// accepted during a cutover (Options.LegacyTokens): they have a Subject,
+	// an expiry, the roles of LegacyTokens.RolesKey and the token's whole
+	// payload in Extra, but no session. Never set on this package's tokens.
+	Legacy bool `json:"-"`
 }
 
 // sessionStart is when the session began, in seconds since the epoch.

@@ -125,10 +125,17 @@ func (a *Auth) checkCSRF(c *gin.Context, ambient bool, sessionID string) error {
 	return fmt.Errorf("%w: %s header does not match", ErrCSRF, a.csrfHeader)
 }
 
+// sameOriginOnly trusts no other origin.
+var sameOriginOnly = http.NewCrossOriginProtection()
+
 // checkOrigin refuses an unsafe cross-origin browser request unless its
 // origin is trusted (CookieOptions.TrustedOrigins).
 func (a *Auth) checkOrigin(c *gin.Context) error {
-	if err := a.cookies.crossOrigin.Check(c.Request); err != nil {
+	origins := sameOriginOnly // a cookie in TokenLookup without the cookie transport
+	if a.cookies != nil {
+		origins = a.cookies.crossOrigin
+	}
+	if err := origins.Check(c.Request); err != nil {
 		return fmt.Errorf("%w: %w", ErrCSRF, err)
 	}
 	return nil

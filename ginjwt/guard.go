@@ -22,6 +22,9 @@ type claimsKey struct{}
 func (a *Auth) Middleware(requirements ...Requirement) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		claims, err := a.verifyRequest(c)
+		if err != nil && a.legacy != nil {
+			claims, err = a.legacyRequest(c, err)
+		}
 		if err != nil {
 			a.fail(c, err)
 			return
@@ -63,13 +66,20 @@ func (a *Auth) verifyRequest(c *gin.Context) (*Claims, error) {
 // the session's state in the store and then each requirement, and returns
 // the claims or the error the guard would answer (see ErrorCode and
 // HTTPStatus). It does no CSRF check: that belongs to cookie-borne HTTP
-// requests, which the middleware serves.
+// requests, which the middleware serves. With Options.LegacyTokens it also
+// accepts, as the middleware does, a token of the previous system
+// (Claims.Legacy), which has no session to check.
 func (a *Auth) Verify(ctx context.Context, token string, requirements ...Requirement) (*Claims, error) {
 	if token == "" {
 		return nil, ErrTokenMissing
 	}
 	now := a.opts.Now()
 	claims, err := a.verifyAccess(token, now)
+	if err != nil && a.legacy != nil {
+		if claims, err = a.legacyFallback(token, err); err == nil {
+			return meetAll(claims, requirements) // no session to check
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -112,6 +122,9 @@ func (a *Auth) verifyAccess(raw string, now time.Time) (*Claims, error) {
 // when no guard ran before, runs its checks.
 func (a *Auth) authenticated(c *gin.Context) (*Claims, error) {
 	if claims, ok := ClaimsFromContext(c); ok {
+		if claims.Legacy {
+			return nil, errLegacyNoSession
+		}
 		return claims, nil
 	}
 	return a.verifyRequest(c)

@@ -81,3 +81,17 @@ func TestNewRejectsBadTrustedOrigin(t *testing.T) {
 		}
 	}
 }
+
+// A cookie in TokenLookup without the cookie transport gets the same
+// checks, without a panic: an unsafe request needs the same origin and the
+// CSRF header.
+func TestCookieLookupWithoutCookieTransport(t *testing.T) {
+	a := newApp(t, miniBackend(t), func(o *ginjwt.Options) {
+		o.TokenLookup = []ginjwt.TokenExtractor{ginjwt.FromHeader, ginjwt.FromCookie("session")}
+	})
+	tok := a.login("alice")
+	cookie := "session=" + tok.AccessToken
+	expect(t, "GET with the cookie", a.do("GET", "/api/me", "", "", "Cookie", cookie), http.StatusOK, "")
+	expect(t, "cross-site DELETE with the cookie", a.do("DELETE", "/auth/sessions/x", "", "", "Cookie", cookie, "Origin", "https://evil.example", "Sec-Fetch-Site", "cross-site"), http.StatusForbidden, "csrf_failed")
+	expect(t, "same-site DELETE without the CSRF header", a.do("DELETE", "/auth/sessions/x", "", "", "Cookie", cookie), http.StatusForbidden, "csrf_failed")
+}

@@ -199,6 +199,11 @@ type Options struct {
 	// keep it fast (log, count, or hand off to a channel). Default none.
 	OnEvent func(Event)
 
+	// LegacyTokens, when set, makes the guard and Verify also accept the
+	// access tokens of the system jwtguard replaces until a cutover
+	// deadline; see LegacyTokens and GinJWTLegacy. Default none.
+	LegacyTokens *LegacyTokens
+
 	// ErrorHandler writes failures to the client. It must abort the request.
 	// Default DefaultErrorHandler.
 	ErrorHandler func(c *gin.Context, err error)

@@ -88,6 +88,8 @@ type nearCache struct {
 	stop     func()
 	done     chan struct{}
 	ps       atomic.Pointer[redis.PubSub] // the current subscription, closed by stop
+
+	stats nearCacheCounters // see NearCacheStats
 }
 
 type cacheEntry struct {
@@ -157,6 +159,7 @@ func (nc *nearCache) shrink() {
 func (nc *nearCache) invalidate(payload string) {
 	b64Subject, sessionID, one := strings.Cut(payload, " ")
 	raw, err := base64.RawURLEncoding.DecodeString(b64Subject)
+	nc.stats.invalidations.Add(1)
 	nc.mu.Lock()
 	defer nc.mu.Unlock()
 	nc.epoch.Add(1)
@@ -197,6 +200,7 @@ func (s *Store) forget(subject, sessionID string) {
 }
 
 func (nc *nearCache) flushLocked() {
+	nc.stats.flushes.Add(1)
 	nc.epoch.Add(1)
 	clear(nc.users)
 	nc.n = 0

@@ -259,11 +259,14 @@ func (s *Store) State(ctx context.Context, subject, sessionID string) (ginjwt.Se
 	}
 	s.near.startOnce(s.client, s.channel())
 	if !s.near.healthy.Load() {
+		s.near.stats.bypasses.Add(1)
 		return s.state(ctx, subject, sessionID)
 	}
 	if st, ok := s.near.get(subject, sessionID); ok {
+		s.near.stats.hits.Add(1)
 		return st, true, nil
 	}
+	s.near.stats.misses.Add(1)
 	return s.readThrough(ctx, subject, sessionID)
 }
 
