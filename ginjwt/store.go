@@ -23,6 +23,9 @@ import (
 //   - Tokens are never passed to a Store; it only sees subjects, session ids
 //     and numbers. Subjects are 1 to 256 bytes of any value; session ids are
 //     1 to 64 base64url characters.
+//   - Revocation is monotonic: a token a store has refused (a session gone,
+//     a generation passed, a user version changed) is never accepted again,
+//     and a session reported missing never comes back. Caches rely on it.
 //   - Times (creation, last rotation, grace windows, absolute lifetimes)
 //     come from one clock of the store's own — Redis' for redisstore — never
 //     from the caller, so that application instances whose clocks disagree

@@ -35,10 +35,13 @@ const stateCheckInterval = 250 * time.Millisecond
 
 // WithNearCache keeps the session state this process reads in a bounded
 // local cache, so that a guard check of a recently seen session costs no
-// round trip. Every mutation script publishes an invalidation on a Redis
-// pub/sub channel (prefix + "invalidate"); the store subscribes and drops the
-// entries it names, so a revocation through any instance reaches every
-// instance within milliseconds.
+// round trip. It also keeps "not found" answers, so that a revoked or
+// logged-out token presented again and again costs none either: a session
+// found missing never comes back (see negative.go for the argument). Every
+// mutation script publishes an invalidation on a Redis pub/sub channel
+// (prefix + "invalidate"); the store subscribes and drops the entries it
+// names, so a revocation through any instance reaches every instance within
+// milliseconds.
 //
 // Safety: the cache is only used while the subscription is up; it is flushed
 // whenever the subscription is (re)established, and bypassed while it is
@@ -92,25 +95,31 @@ type nearCache struct {
 	stats nearCacheCounters // see NearCacheStats
 }
 
+// cacheEntry is one State answer read from Redis: found with its state, or
+// not found (a negative entry, see negative.go for why that is safe).
 type cacheEntry struct {
 	state   ginjwt.SessionState
+	found   bool
 	expires time.Time
 }
 
-// get returns a cached state that has not expired.
-func (nc *nearCache) get(subject, sessionID string) (ginjwt.SessionState, bool) {
+// get returns a cached State answer, found or not, that has not expired;
+// ok is false when there is none.
+func (nc *nearCache) get(subject, sessionID string) (st ginjwt.SessionState, found, ok bool) {
 	nc.mu.RLock()
 	e, ok := nc.users[subject][sessionID]
 	nc.mu.RUnlock()
 	if !ok || !time.Now().Before(e.expires) {
-		return ginjwt.SessionState{}, false
+		return ginjwt.SessionState{}, false, false
 	}
-	return e.state, true
+	return e.state, e.found, true
 }
 
-// put caches a state read from Redis when the read started at epoch and
-// nothing was invalidated since; the entry expires ttl after started.
-func (nc *nearCache) put(subject, sessionID string, st ginjwt.SessionState, epoch uint64, started time.Time) {
+// put caches a State answer read from Redis, found or not, when the read
+// started at epoch and nothing was invalidated since; the entry expires ttl
+// after started. Negative entries share the positive ones' bound, TTL,
+// invalidations and flushes.
+func (nc *nearCache) put(subject, sessionID string, st ginjwt.SessionState, found bool, epoch uint64, started time.Time) {
 	nc.mu.Lock()
 	defer nc.mu.Unlock()
 	if !nc.healthy.Load() || nc.epoch.Load() != epoch {
@@ -127,7 +136,7 @@ func (nc *nearCache) put(subject, sessionID string, st ginjwt.SessionState, epoc
 	if _, exists := sessions[sessionID]; !exists {
 		nc.n++
 	}
-	sessions[sessionID] = cacheEntry{state: st, expires: started.Add(nc.ttl)}
+	sessions[sessionID] = cacheEntry{state: st, found: found, expires: started.Add(nc.ttl)}
 }
 
 // shrink drops expired entries and, if that is not enough, whole subjects

@@ -249,7 +249,8 @@ func (s *Store) CreateSession(ctx context.Context, subject string, ns ginjwt.New
 }
 
 // State implements ginjwt.Store with one round trip, or none when the
-// near-cache holds the session.
+// near-cache holds the session's answer, found or not found (see
+// negative.go).
 func (s *Store) State(ctx context.Context, subject, sessionID string) (ginjwt.SessionState, bool, error) {
 	if !ginjwt.ValidSessionID(sessionID) {
 		return ginjwt.SessionState{}, false, nil
@@ -262,9 +263,9 @@ func (s *Store) State(ctx context.Context, subject, sessionID string) (ginjwt.Se
 		s.near.stats.bypasses.Add(1)
 		return s.state(ctx, subject, sessionID)
 	}
-	if st, ok := s.near.get(subject, sessionID); ok {
+	if st, found, ok := s.near.get(subject, sessionID); ok {
 		s.near.stats.hits.Add(1)
-		return st, true, nil
+		return st, found, nil
 	}
 	s.near.stats.misses.Add(1)
 	return s.readThrough(ctx, subject, sessionID)
@@ -282,15 +283,17 @@ func (s *Store) FreshState(ctx context.Context, subject, sessionID string) (ginj
 	return s.readThrough(ctx, subject, sessionID)
 }
 
-// readThrough reads a session's state from Redis and caches it, unless an
-// invalidation arrived while the read ran. The entry's TTL counts from
-// when the read started, so that no entry outlives TTL after the moment
-// Redis may have answered.
+// readThrough reads a session's state from Redis and caches the answer,
+// found or not found, unless an invalidation arrived while the read ran.
+// The entry's TTL counts from when the read started, so that no entry
+// outlives TTL after the moment Redis may have answered. A "not found" is
+// cached per (subject, session id) only: see negative.go for why it can
+// never refuse a token that Redis would accept.
 func (s *Store) readThrough(ctx context.Context, subject, sessionID string) (ginjwt.SessionState, bool, error) {
 	epoch, started := s.near.epoch.Load(), time.Now()
 	st, found, err := s.state(ctx, subject, sessionID)
-	if err == nil && found {
-		s.near.put(subject, sessionID, st, epoch, started)
+	if err == nil {
+		s.near.put(subject, sessionID, st, found, epoch, started)
 	}
 	return st, found, err
 }

@@ -104,6 +104,7 @@ func Run(t *testing.T, newStore NewStore) {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, newStore) })
 	}
 	runThrottle(t, newStore)
+	t.Run("Monotonic", func(t *testing.T) { RunMonotonic(t, newStore) })
 }
 
 // AwkwardSubjects are subjects that break naive key schemes: Redis hash-tag
