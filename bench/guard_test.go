@@ -379,11 +379,21 @@ func BenchmarkRefreshParallelNoLimits(b *testing.B) {
 // runRefreshParallel measures refreshes per second through a, each
 // goroutine rotating its own session.
 func runRefreshParallel(b *testing.B, a *ourApp) {
-	n := throughputParallelism * runtime.GOMAXPROCS(0)
-	pool := make([]string, n)
+	pool := make([]string, refreshSessions())
 	for i := range pool {
 		pool[i] = a.login(b, "user-"+strconv.Itoa(10000+i)).RefreshToken
 	}
+	runRefreshLoop(b, a.engine, pool)
+}
+
+// refreshSessions is how many sessions a refresh benchmark rotates, one per
+// goroutine.
+func refreshSessions() int { return throughputParallelism * runtime.GOMAXPROCS(0) }
+
+// runRefreshLoop refreshes from parallel goroutines, each rotating its own
+// session of pool (refresh tokens) through engine, and reports req/s.
+func runRefreshLoop(b *testing.B, engine http.Handler, pool []string) {
+	n := len(pool)
 	var next, bad atomic.Int64
 	b.SetParallelism(throughputParallelism)
 	b.ReportAllocs()
@@ -392,7 +402,7 @@ func runRefreshParallel(b *testing.B, a *ourApp) {
 		rt := pool[int(next.Add(1)-1)%n]
 		for pb.Next() {
 			w := httptest.NewRecorder()
-			a.engine.ServeHTTP(w, refreshRequest(rt))
+			engine.ServeHTTP(w, refreshRequest(rt))
 			var tr ginjwt.TokenResponse
 			if w.Code != http.StatusOK || json.Unmarshal(w.Body.Bytes(), &tr) != nil {
 				bad.Store(int64(w.Code))

@@ -4,11 +4,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/json"
 	"net/http"
-	"net/http/httptest"
-	"runtime"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -112,32 +108,8 @@ func handRefreshApp(b *testing.B, n int) (*gin.Engine, []string) {
 // at the parallelism of BenchmarkRefreshParallel; the anchor its req/s is
 // compared with.
 func BenchmarkHandRolledRefreshParallel(b *testing.B) {
-	n := throughputParallelism * runtime.GOMAXPROCS(0)
-	r, pool := handRefreshApp(b, n)
-	var next, bad atomic.Int64
-	b.SetParallelism(throughputParallelism)
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		rt := pool[int(next.Add(1)-1)%n]
-		for pb.Next() {
-			w := httptest.NewRecorder()
-			r.ServeHTTP(w, refreshRequest(rt))
-			var tr struct {
-				RefreshToken string `json:"refresh_token"`
-			}
-			if w.Code != http.StatusOK || json.Unmarshal(w.Body.Bytes(), &tr) != nil {
-				bad.Store(int64(w.Code))
-				return
-			}
-			rt = tr.RefreshToken
-		}
-	})
-	b.StopTimer()
-	if code := bad.Load(); code != 0 {
-		b.Fatalf("hand-written refresh answered %d", code)
-	}
-	reportRate(b)
+	r, pool := handRefreshApp(b, refreshSessions())
+	runRefreshLoop(b, r, pool)
 }
 
 // BenchmarkRawHMAC: HMAC-SHA256 of an access token's signing input with a

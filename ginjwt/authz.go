@@ -14,6 +14,17 @@ import (
 // authentication requirements of RFC 9470. Pass them to Middleware.
 type Requirement func(*Claims) error
 
+// meetAll returns claims when they meet every requirement, else the error
+// of the first that fails.
+func meetAll(claims *Claims, requirements []Requirement) (*Claims, error) {
+	for _, require := range requirements {
+		if err := require(claims); err != nil {
+			return nil, err
+		}
+	}
+	return claims, nil
+}
+
 // RequireRole passes tokens that carry at least one of roles.
 func RequireRole(roles ...string) Requirement {
 	return func(c *Claims) error {

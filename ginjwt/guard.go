@@ -25,15 +25,12 @@ func (a *Auth) Middleware(requirements ...Requirement) gin.HandlerFunc {
 		if err != nil && a.legacy != nil {
 			claims, err = a.legacyRequest(c, err)
 		}
+		if err == nil {
+			claims, err = meetAll(claims, requirements)
+		}
 		if err != nil {
 			a.fail(c, err)
 			return
-		}
-		for _, require := range requirements {
-			if err := require(claims); err != nil {
-				a.fail(c, err)
-				return
-			}
 		}
 		c.Set(claimsKey{}, claims)
 		c.Next()
@@ -86,12 +83,7 @@ func (a *Auth) Verify(ctx context.Context, token string, requirements ...Require
 	if err := a.checkLive(ctx, claims, now); err != nil {
 		return nil, err
 	}
-	for _, require := range requirements {
-		if err := require(claims); err != nil {
-			return nil, err
-		}
-	}
-	return claims, nil
+	return meetAll(claims, requirements)
 }
 
 // checkLive refuses claims whose session has reached its maximum age or is

@@ -226,10 +226,16 @@ func (a *Auth) RefreshHandler() gin.HandlerFunc {
 // generation by one.
 var refreshReasons = map[RotateOutcome]string{Converged: "converged", Retried: "retry", Healed: "healed"}
 
+// sessionEnd is when the session of claims reaches Options.SessionMaxAge,
+// counted from its start (sst, else auth_time).
+func (a *Auth) sessionEnd(claims *Claims) time.Time {
+	return time.Unix(claims.sessionStart(), 0).Add(a.opts.SessionMaxAge)
+}
+
 // pastMaxAge reports whether the session of claims has reached
-// Options.SessionMaxAge, by the time it was logged in (sst, else auth_time).
+// Options.SessionMaxAge.
 func (a *Auth) pastMaxAge(claims *Claims, now time.Time) bool {
-	return !now.Before(time.Unix(claims.sessionStart(), 0).Add(a.opts.SessionMaxAge))
+	return !now.Before(a.sessionEnd(claims))
 }
 
 // refreshError tells an expired refresh token whose session reached its

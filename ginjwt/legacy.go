@@ -242,13 +242,3 @@ func (a *Auth) legacyRequest(c *gin.Context, err error) (*Claims, error) {
 	}
 	return claims, nil
 }
-
-// meetAll checks every requirement on claims.
-func meetAll(claims *Claims, requirements []Requirement) (*Claims, error) {
-	for _, require := range requirements {
-		if err := require(claims); err != nil {
-			return nil, err
-		}
-	}
-	return claims, nil
-}

@@ -27,12 +27,6 @@ const (
 // errInvalidClient is a failed client authentication.
 var errInvalidClient = errors.New("ginjwt: client authentication failed")
 
-// oauthErrorBody is an error answer of RFC 6749 §5.2.
-type oauthErrorBody struct {
-	Error       string `json:"error"`
-	Description string `json:"error_description,omitempty"`
-}
-
 // readOAuthForm reads the token and token_type_hint of an introspection or
 // revocation request: an application/x-www-form-urlencoded POST body of at
 // most 16 KiB with exactly one token. Parameters in the URL are ignored, so
@@ -69,15 +63,15 @@ func refreshFirst(hint string) bool { return hint == HintRefreshToken }
 // with a Basic challenge, 400 invalid_request, 503 temporarily_unavailable
 // or 500 server_error. Server-side failures go to c.Error for logging.
 func (a *Auth) oauthFail(c *gin.Context, err error) {
-	status, body := http.StatusInternalServerError, oauthErrorBody{"server_error", ErrorDescription(ErrServer)}
+	status, body := http.StatusInternalServerError, ErrorResponse{Error: "server_error", ErrorDescription: ErrorDescription(ErrServer)}
 	switch {
 	case errors.Is(err, errInvalidClient):
-		status, body = http.StatusUnauthorized, oauthErrorBody{"invalid_client", "Client authentication failed."}
+		status, body = http.StatusUnauthorized, ErrorResponse{Error: "invalid_client", ErrorDescription: "Client authentication failed."}
 		c.Header("WWW-Authenticate", basicChallenge(a.opts.Issuer))
 	case errors.Is(err, ErrBadRequest):
-		status, body = http.StatusBadRequest, oauthErrorBody{"invalid_request", ErrorDescription(ErrBadRequest)}
+		status, body = http.StatusBadRequest, ErrorResponse{Error: grantInvalidRequest, ErrorDescription: ErrorDescription(ErrBadRequest)}
 	case errors.Is(err, ErrStoreUnavailable):
-		status, body = http.StatusServiceUnavailable, oauthErrorBody{"temporarily_unavailable", ErrorDescription(ErrStoreUnavailable)}
+		status, body = http.StatusServiceUnavailable, ErrorResponse{Error: "temporarily_unavailable", ErrorDescription: ErrorDescription(ErrStoreUnavailable)}
 	}
 	if status >= http.StatusInternalServerError {
 		_ = c.Error(err)

@@ -72,19 +72,13 @@ func (a *Auth) StepUp(c *gin.Context, id Identity) {
 	raised := *claims
 	raised.SessionStart, raised.AuthTime = claims.sessionStart(), now.Unix()
 	raised.ACR, raised.AMR = id.ACR, id.AMR
+	end := a.sessionEnd(&raised)
 	expiry := now.Add(a.opts.StepUpTTL)
-	if end := time.Unix(raised.SessionStart, 0).Add(a.opts.SessionMaxAge); expiry.After(end) {
+	if expiry.After(end) {
 		expiry = end
 	}
-	raised.RegisteredClaims = jwt.RegisteredClaims{
-		Issuer:    a.opts.Issuer,
-		Subject:   claims.Subject,
-		Audience:  jwt.ClaimStrings{a.opts.Audience},
-		IssuedAt:  jwt.NewNumericDate(now),
-		NotBefore: jwt.NewNumericDate(now),
-		ExpiresAt: jwt.NewNumericDate(expiry),
-		ID:        newID(),
-	}
+	raised.RegisteredClaims = a.registered(claims.Subject, now)
+	raised.ExpiresAt, raised.ID = jwt.NewNumericDate(expiry), newID()
 	token, err := a.issue(accessKind, &raised)
 	if err != nil {
 		a.fail(c, fmt.Errorf("%w: signing access token: %w", ErrServer, err))
@@ -92,7 +86,7 @@ func (a *Auth) StepUp(c *gin.Context, id Identity) {
 	}
 	res := TokenResponse{TokenType: "Bearer", ExpiresIn: int64(expiry.Sub(now) / time.Second)}
 	if a.cookies != nil {
-		a.setCookie(c, a.cookies.AccessName, token, a.cookies.Path, int(time.Unix(raised.SessionStart, 0).Add(a.opts.SessionMaxAge).Sub(now)/time.Second), true)
+		a.setCookie(c, a.cookies.AccessName, token, a.cookies.Path, int(end.Sub(now)/time.Second), true)
 		res.CSRFToken = csrfToken(a.keys.signer.csrf, claims.SessionID)
 	} else {
 		res.AccessToken = token

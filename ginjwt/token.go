@@ -204,6 +204,18 @@ func newID() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
+// registered is the registered claims every token issued now to subject
+// shares; the caller adds exp and jti.
+func (a *Auth) registered(subject string, now time.Time) jwt.RegisteredClaims {
+	return jwt.RegisteredClaims{
+		Issuer:    a.opts.Issuer,
+		Subject:   subject,
+		Audience:  jwt.ClaimStrings{a.opts.Audience},
+		IssuedAt:  jwt.NewNumericDate(now),
+		NotBefore: jwt.NewNumericDate(now),
+	}
+}
+
 // pair is a freshly issued access and refresh token.
 type pair struct {
 	access, refresh             string
@@ -220,19 +232,13 @@ func (a *Auth) issuePair(now time.Time, session Claims) (pair, error) {
 		accessExpiry:  now.Add(a.opts.AccessTTL),
 		refreshExpiry: now.Add(a.opts.RefreshTTL),
 	}
-	if end := time.Unix(session.sessionStart(), 0).Add(a.opts.SessionMaxAge); p.refreshExpiry.After(end) {
+	if end := a.sessionEnd(&session); p.refreshExpiry.After(end) {
 		p.refreshExpiry = end
 	}
 	if p.accessExpiry.After(p.refreshExpiry) {
 		p.accessExpiry = p.refreshExpiry
 	}
-	session.RegisteredClaims = jwt.RegisteredClaims{
-		Issuer:    a.opts.Issuer,
-		Subject:   session.Subject,
-		Audience:  jwt.ClaimStrings{a.opts.Audience},
-		IssuedAt:  jwt.NewNumericDate(now),
-		NotBefore: jwt.NewNumericDate(now),
-	}
+	session.RegisteredClaims = a.registered(session.Subject, now)
 	access, refresh := session, session
 	access.ID, refresh.ID = newID(), newID()
 	access.ExpiresAt = jwt.NewNumericDate(p.accessExpiry)

@@ -235,24 +235,13 @@ func (s *Store) Rotate(ctx context.Context, subject, sessionID string, r ginjwt.
 	return ginjwt.RotateResult{Outcome: ginjwt.Reused}, nil
 }
 
-// allow applies the refresh limit to a refresh of se at the store's time at:
-// GCRA over se.nextAt, which a refresh moves one interval on from now or
-// from where it was, whichever is later, and which may run at most a burst
-// ahead. It returns the new nextAt, or how long to wait.
+// allow applies the refresh limit to a refresh of se at the store's time at
+// (gcra over se.nextAt). It returns the new nextAt, or how long to wait.
 func allow(se *session, at time.Time, limit ginjwt.Rate) (next time.Time, wait time.Duration) {
 	if limit.Count <= 0 {
 		return se.nextAt, 0
 	}
-	interval := limit.Period / time.Duration(limit.Count)
-	next = se.nextAt
-	if next.Before(at) {
-		next = at
-	}
-	next = next.Add(interval)
-	if wait = next.Add(-interval * time.Duration(limit.Burst)).Sub(at); wait > 0 {
-		return se.nextAt, wait
-	}
-	return next, 0
+	return gcra(se.nextAt, at, limit)
 }
 
 // DeleteSession implements ginjwt.Store.

@@ -57,22 +57,35 @@ func (s *Store) Take(_ context.Context, key string, r ginjwt.Rate) (ginjwt.Allow
 	t := &s.throttle
 	t.lock(now)
 	defer t.mu.Unlock()
-	interval := r.Period / time.Duration(r.Count)
 	tat := t.rates[key]
+	next, wait := gcra(tat, now, r)
+	if wait > 0 {
+		return ginjwt.Allowance{RetryAfter: wait, ResetAfter: max(tat.Sub(now), 0)}, nil
+	}
+	t.rates[key] = next
+	interval := r.Period / time.Duration(r.Count)
+	return ginjwt.Allowance{
+		Allowed:    true,
+		Remaining:  int((interval*time.Duration(r.Burst) - next.Sub(now)) / interval),
+		ResetAfter: next.Sub(now),
+	}, nil
+}
+
+// gcra is the generic cell rate algorithm: an attempt at now moves the
+// theoretical arrival time of the next one, tat, on by one interval of r,
+// from now if tat has passed; it is allowed while the new tat is at most a
+// burst of intervals ahead of now. It returns the new tat, or how long to
+// wait.
+func gcra(tat, now time.Time, r ginjwt.Rate) (next time.Time, wait time.Duration) {
+	interval := r.Period / time.Duration(r.Count)
 	if tat.Before(now) {
 		tat = now
 	}
-	next := tat.Add(interval)
-	allowAt := next.Add(-interval * time.Duration(r.Burst))
-	if now.Before(allowAt) {
-		return ginjwt.Allowance{RetryAfter: allowAt.Sub(now), ResetAfter: tat.Sub(now)}, nil
+	next = tat.Add(interval)
+	if wait = next.Sub(now) - interval*time.Duration(r.Burst); wait > 0 {
+		return time.Time{}, wait
 	}
-	t.rates[key] = next
-	return ginjwt.Allowance{
-		Allowed:    true,
-		Remaining:  int(now.Sub(allowAt) / interval),
-		ResetAfter: next.Sub(now),
-	}, nil
+	return next, 0
 }
 
 // Refund implements ginjwt.Throttle.

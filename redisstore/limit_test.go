@@ -422,10 +422,7 @@ func TestNearCacheEvictionReachesOtherInstance(t *testing.T) {
 	for _, b := range redistest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			prefix := redistest.Prefix(t, b)
-			a, err := redisstore.New(b.Client(t), redisstore.WithPrefix(prefix))
-			if err != nil {
-				t.Fatal(err)
-			}
+			a := plainStore(t, b.Client(t), prefix)
 			storeB := newNearStore(t, b.Client(t), prefix, 0, time.Minute)
 			ctx := t.Context()
 			login := func(s *redisstore.Store, subject string, limit int) (string, []string) {

@@ -13,6 +13,17 @@ import (
 )
 
 // newNearStore returns a store with the near-cache on, ready (subscribed).
+// plainStore is a store on client under prefix, without the near-cache:
+// another application instance, for the near-cache tests.
+func plainStore(t *testing.T, client redis.UniversalClient, prefix string) *redisstore.Store {
+	t.Helper()
+	s, err := redisstore.New(client, redisstore.WithPrefix(prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 func newNearStore(t *testing.T, client redis.UniversalClient, prefix string, entries int, ttl time.Duration, opts ...redisstore.Option) *redisstore.Store {
 	t.Helper()
 	s, err := redisstore.New(client, append([]redisstore.Option{redisstore.WithPrefix(prefix), redisstore.WithNearCache(entries, ttl)}, opts...)...)
@@ -71,10 +82,7 @@ func TestNearCacheRevocationReachesOtherInstance(t *testing.T) {
 	for _, b := range redistest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			prefix := redistest.Prefix(t, b)
-			a, err := redisstore.New(b.Client(t), redisstore.WithPrefix(prefix))
-			if err != nil {
-				t.Fatal(err)
-			}
+			a := plainStore(t, b.Client(t), prefix)
 			storeB := newNearStore(t, b.Client(t), prefix, 0, time.Minute)
 			ctx := t.Context()
 			const trials = 20
@@ -87,6 +95,7 @@ func TestNearCacheRevocationReachesOtherInstance(t *testing.T) {
 					}
 				}
 				start := time.Now()
+				var err error
 				if i%2 == 0 {
 					err = a.DeleteSession(ctx, subject, id)
 				} else {
@@ -122,7 +131,7 @@ func TestNearCacheBypassedWhileUnsubscribed(t *testing.T) {
 		}
 		t.Run(b.Name, func(t *testing.T) {
 			prefix := redistest.Prefix(t, b)
-			a, _ := redisstore.New(b.Client(t), redisstore.WithPrefix(prefix))
+			a := plainStore(t, b.Client(t), prefix)
 			proxy := redistest.NewProxy(t, b.Addr)
 			clientB := redis.NewClient(&redis.Options{Addr: proxy.Addr(), MaxRetries: -1})
 			t.Cleanup(func() { _ = clientB.Close() })

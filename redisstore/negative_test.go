@@ -101,10 +101,7 @@ func TestNearCacheNegativeFlood(t *testing.T) {
 	for _, b := range redistest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			prefix := redistest.Prefix(t, b)
-			a, err := redisstore.New(b.Client(t), redisstore.WithPrefix(prefix))
-			if err != nil {
-				t.Fatal(err)
-			}
+			a := plainStore(t, b.Client(t), prefix)
 			clientB := b.Client(t)
 			trips := countPipelines(clientB)
 			storeB := newNearStore(t, clientB, prefix, 0, time.Hour)
@@ -165,10 +162,7 @@ func TestNearCacheNegativeNeverRefusesNewLogin(t *testing.T) {
 	for _, b := range redistest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			prefix := redistest.Prefix(t, b)
-			a, err := redisstore.New(b.Client(t), redisstore.WithPrefix(prefix))
-			if err != nil {
-				t.Fatal(err)
-			}
+			a := plainStore(t, b.Client(t), prefix)
 			raw := b.Client(t)
 			clientB := b.Client(t)
 			trips := countPipelines(clientB)
