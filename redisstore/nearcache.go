@@ -66,7 +66,7 @@ func WithNearCache(maxEntries int, ttl time.Duration) Option {
 		if ttl == 0 {
 			ttl = DefaultNearCacheTTL
 		}
-		s.near = &nearCache{max: maxEntries, ttl: ttl, users: map[string]map[string]cacheEntry{}}
+		s.near = &nearCache{max: maxEntries, ttl: ttl, users: map[string]map[string]cacheEntry{}, epochs: newEpochs()}
 		return nil
 	}
 }
@@ -78,9 +78,10 @@ type nearCache struct {
 
 	// healthy is true while the invalidation subscription is up.
 	healthy atomic.Bool
-	// epoch advances with every invalidation and flush; a read from Redis
-	// only fills the cache if no invalidation arrived while it ran.
-	epoch atomic.Uint64
+	// epochs advance with every invalidation and flush; a read from Redis
+	// only fills the cache if nothing concerning its subject was
+	// invalidated while it ran (see epochs.go).
+	epochs *epochs
 
 	mu    sync.RWMutex
 	users map[string]map[string]cacheEntry // subject -> session id -> entry
@@ -116,13 +117,13 @@ func (nc *nearCache) get(subject, sessionID string) (st ginjwt.SessionState, fou
 }
 
 // put caches a State answer read from Redis, found or not, when the read
-// started at epoch and nothing was invalidated since; the entry expires ttl
-// after started. Negative entries share the positive ones' bound, TTL,
-// invalidations and flushes.
-func (nc *nearCache) put(subject, sessionID string, st ginjwt.SessionState, found bool, epoch uint64, started time.Time) {
+// started with ticket and nothing concerning subject was invalidated since;
+// the entry expires ttl after started. Negative entries share the positive
+// ones' bound, TTL, invalidations and flushes.
+func (nc *nearCache) put(subject, sessionID string, st ginjwt.SessionState, found bool, ticket fillTicket, started time.Time) {
 	nc.mu.Lock()
 	defer nc.mu.Unlock()
-	if !nc.healthy.Load() || nc.epoch.Load() != epoch {
+	if !nc.healthy.Load() || !nc.epochs.valid(ticket) {
 		return
 	}
 	if nc.n >= nc.max {
@@ -171,11 +172,11 @@ func (nc *nearCache) invalidate(payload string) {
 	nc.stats.invalidations.Add(1)
 	nc.mu.Lock()
 	defer nc.mu.Unlock()
-	nc.epoch.Add(1)
 	if err != nil {
 		nc.flushLocked() // unreadable: drop everything rather than guess
 		return
 	}
+	nc.epochs.invalidate(string(raw))
 	if !one {
 		sessionID = ""
 	}
@@ -204,13 +205,13 @@ func (s *Store) forget(subject, sessionID string) {
 	}
 	s.near.mu.Lock()
 	defer s.near.mu.Unlock()
-	s.near.epoch.Add(1)
+	s.near.epochs.invalidate(subject)
 	s.near.dropLocked(subject, sessionID)
 }
 
 func (nc *nearCache) flushLocked() {
 	nc.stats.flushes.Add(1)
-	nc.epoch.Add(1)
+	nc.epochs.flush()
 	clear(nc.users)
 	nc.n = 0
 }

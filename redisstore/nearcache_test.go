@@ -282,3 +282,42 @@ func TestNearCacheFreshState(t *testing.T) {
 		t.Fatalf("after FreshState, State = generation %d; want 2", st.Generation)
 	}
 }
+
+// CachedState answers from the near-cache only: nothing before a State
+// call filled it, then the cached answer, counted as a hit; nothing
+// without a near-cache.
+func TestNearCacheCachedState(t *testing.T) {
+	b := redistest.Backends(t)[0]
+	client := b.Client(t)
+	prefix := redistest.Prefix(t, b)
+	s := newNearStore(t, client, prefix, 0, time.Hour)
+	ctx := t.Context()
+	id := newSession(t, s, "alice")
+	if _, _, ok := s.CachedState("alice", "never-seen-session-id"); ok {
+		t.Fatal("CachedState answered for a session never read")
+	}
+	waitFor(t, "the session to stay cached", func() bool {
+		if _, found, _ := s.State(ctx, "alice", id); !found {
+			t.Fatal("not found")
+		}
+		time.Sleep(20 * time.Millisecond)
+		return redisstore.NearCacheLen(s) == 1
+	})
+	before := s.NearCacheStats()
+	st, found, ok := s.CachedState("alice", id)
+	if !ok || !found || st.Generation != 1 {
+		t.Fatalf("CachedState = %+v, %v, %v; want generation 1, found, ok", st, found, ok)
+	}
+	if _, _, ok := s.CachedState("alice", "other-session-id-00000"); ok {
+		t.Fatal("CachedState answered for another session")
+	}
+	after := s.NearCacheStats()
+	if after.Hits != before.Hits+1 || after.Misses != before.Misses {
+		t.Fatalf("hits %d→%d, misses %d→%d; want one more hit, no miss", before.Hits, after.Hits, before.Misses, after.Misses)
+	}
+
+	plain := plainStore(t, client, prefix)
+	if _, _, ok := plain.CachedState("alice", id); ok {
+		t.Fatal("CachedState answered without a near-cache")
+	}
+}

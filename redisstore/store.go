@@ -263,12 +263,33 @@ func (s *Store) State(ctx context.Context, subject, sessionID string) (ginjwt.Se
 		s.near.stats.bypasses.Add(1)
 		return s.state(ctx, subject, sessionID)
 	}
-	if st, found, ok := s.near.get(subject, sessionID); ok {
-		s.near.stats.hits.Add(1)
+	if st, found, ok := s.nearHit(subject, sessionID); ok {
 		return st, found, nil
 	}
 	s.near.stats.misses.Add(1)
 	return s.readThrough(ctx, subject, sessionID)
+}
+
+// CachedState is State answered from the near-cache alone, without I/O:
+// ok is false when the near-cache is off or down or holds no live answer
+// for the session, and then only State can answer. A hit counts in
+// NearCacheStats as State's would; a miss counts nothing, as the State
+// call that follows counts it. Instrumentation uses it to tell the calls
+// that reach Redis from those that do not (see otelguard.Store).
+func (s *Store) CachedState(subject, sessionID string) (st ginjwt.SessionState, found, ok bool) {
+	if s.near == nil || !ginjwt.ValidSessionID(sessionID) || !s.near.healthy.Load() {
+		return ginjwt.SessionState{}, false, false
+	}
+	return s.nearHit(subject, sessionID)
+}
+
+// nearHit returns the near-cache's live answer for a session and counts
+// the hit.
+func (s *Store) nearHit(subject, sessionID string) (st ginjwt.SessionState, found, ok bool) {
+	if st, found, ok = s.near.get(subject, sessionID); ok {
+		s.near.stats.hits.Add(1)
+	}
+	return st, found, ok
 }
 
 // FreshState implements ginjwt.StateRefresher: State from Redis, never from
@@ -290,10 +311,10 @@ func (s *Store) FreshState(ctx context.Context, subject, sessionID string) (ginj
 // cached per (subject, session id) only: see negative.go for why it can
 // never refuse a token that Redis would accept.
 func (s *Store) readThrough(ctx context.Context, subject, sessionID string) (ginjwt.SessionState, bool, error) {
-	epoch, started := s.near.epoch.Load(), time.Now()
+	ticket, started := s.near.epochs.ticket(subject), time.Now()
 	st, found, err := s.state(ctx, subject, sessionID)
 	if err == nil {
-		s.near.put(subject, sessionID, st, found, epoch, started)
+		s.near.put(subject, sessionID, st, found, ticket, started)
 	}
 	return st, found, err
 }

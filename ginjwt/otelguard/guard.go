@@ -56,7 +56,7 @@ func (in *Instruments) Guard(guard gin.HandlerFunc, handlers ...gin.HandlerFunc)
 }
 
 func (in *Instruments) guardStart(c *gin.Context) {
-	m := &guardMark{start: in.now()}
+	m := &guardMark{start: time.Now()}
 	if in.tracing {
 		m.orig = c.Request.Context()
 		ctx, span := in.tracer.Start(m.orig, "jwtguard.guard")
@@ -80,9 +80,9 @@ func (in *Instruments) guardPassed(c *gin.Context) {
 func (in *Instruments) guardEnd(c *gin.Context, m *guardMark, outcome string) {
 	m.done = true
 	ctx := c.Request.Context()
-	opts := in.outcome(outcome)
-	in.guardRequests.Add(ctx, 1, opts.add...)
-	in.guardDuration.Record(ctx, in.now().Sub(m.start).Seconds(), opts.rec...)
+	count := in.outcomes.get(outcome)
+	count.n.Add(1)
+	in.guardDuration.Record(ctx, time.Since(m.start).Seconds(), count.opts.rec...)
 	if m.span == nil {
 		return
 	}

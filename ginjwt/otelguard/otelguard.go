@@ -13,10 +13,10 @@
 //
 // Metrics (see docs/operations.md, "Observability"):
 //
-//	jwtguard.guard.requests   counter    outcome: "ok" or the error code (token_expired, token_revoked, …)
+//	jwtguard.guard.requests   counter    outcome: "ok" or the error code (token_expired, token_revoked, …); observable
 //	jwtguard.guard.duration   histogram  outcome; seconds the guard's checks took
 //	jwtguard.events           counter    kind, reason: every ginjwt.Event
-//	jwtguard.store.duration   histogram  operation, result ("ok" or "error"); seconds per store call
+//	jwtguard.store.duration   histogram  operation, result ("ok" or "error"); seconds per store call (near-cache hits excluded)
 //	jwtguard.requests         counter    operation, outcome: the routes wrapped with Route
 //	jwtguard.nearcache.*      observable counters and gauges of a redisstore near-cache (ObserveNearCache)
 //
@@ -37,7 +37,6 @@ package otelguard
 import (
 	"context"
 	"sync"
-	"time"
 
 	"github.com/jwtguard/jwtguard/ginjwt"
 
@@ -101,19 +100,18 @@ type Instruments struct {
 	tracing bool // a TracerProvider was given
 	meter   metric.Meter
 
-	guardRequests metric.Int64Counter
+	guardRequests metric.Int64ObservableCounter
 	guardDuration metric.Float64Histogram
 	events        metric.Int64Counter
 	storeDuration metric.Float64Histogram
 	requests      metric.Int64Counter
 
-	outcomeOpts optsCache // guard outcomes
-	eventOpts   optsCache // event kind and reason
-	routeOpts   optsCache // route operation and outcome
-	ops         map[string]*opInfo
+	outcomes  *outcomeCounts // guard outcomes, counted in memory
+	eventOpts optsCache      // event kind and reason
+	routeOpts optsCache      // route operation and outcome
+	ops       map[string]*opInfo
 
 	sessionIDs bool
-	now        func() time.Time
 }
 
 // Option configures New.
@@ -128,7 +126,7 @@ func WithSessionIDs() Option { return func(in *Instruments) { in.sessionIDs = tr
 // New returns the instruments on mp and tp. A nil provider turns that
 // signal off: no metrics without mp, no spans without tp.
 func New(mp metric.MeterProvider, tp trace.TracerProvider, opts ...Option) (*Instruments, error) {
-	in := &Instruments{now: time.Now, tracing: tp != nil}
+	in := &Instruments{tracing: tp != nil, outcomes: newOutcomeCounts()}
 	if mp == nil {
 		mp = metricnoop.NewMeterProvider()
 	}
@@ -142,9 +140,10 @@ func New(mp metric.MeterProvider, tp trace.TracerProvider, opts ...Option) (*Ins
 	in.meter = mp.Meter(ScopeName)
 	in.tracer = tp.Tracer(ScopeName)
 	var err error
-	if in.guardRequests, err = in.meter.Int64Counter(MetricGuardRequests,
+	if in.guardRequests, err = in.meter.Int64ObservableCounter(MetricGuardRequests,
 		metric.WithUnit("{request}"),
-		metric.WithDescription("Requests the guard checked, by outcome: ok or the error code.")); err != nil {
+		metric.WithDescription("Requests the guard checked, by outcome: ok or the error code."),
+		metric.WithInt64Callback(in.outcomes.observe)); err != nil {
 		return nil, err
 	}
 	if in.guardDuration, err = in.meter.Float64Histogram(MetricGuardDuration,
@@ -177,11 +176,12 @@ func New(mp metric.MeterProvider, tp trace.TracerProvider, opts ...Option) (*Ins
 type measureOpts struct {
 	add []metric.AddOption
 	rec []metric.RecordOption
+	obs []metric.ObserveOption
 }
 
 func newMeasureOpts(kvs ...attribute.KeyValue) *measureOpts {
 	o := metric.WithAttributeSet(attribute.NewSet(kvs...))
-	return &measureOpts{add: []metric.AddOption{o}, rec: []metric.RecordOption{o}}
+	return &measureOpts{add: []metric.AddOption{o}, rec: []metric.RecordOption{o}, obs: []metric.ObserveOption{o}}
 }
 
 // optsCache memoizes measureOpts by a string key. Its keys are error codes,
@@ -230,11 +230,4 @@ func (in *Instruments) OnEvent(next func(ginjwt.Event)) func(ginjwt.Event) {
 			next(e)
 		}
 	}
-}
-
-// outcome returns the measurement options of a guard outcome.
-func (in *Instruments) outcome(code string) *measureOpts {
-	return in.outcomeOpts.get(code, func() []attribute.KeyValue {
-		return []attribute.KeyValue{AttrOutcome.String(code)}
-	})
 }

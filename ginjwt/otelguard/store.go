@@ -49,7 +49,7 @@ type call struct {
 
 // begin starts measuring a call of op; ctx is the context to pass on.
 func (in *Instruments) begin(ctx context.Context, op string) (context.Context, call) {
-	c := call{in: in, op: in.ops[op], start: in.now()}
+	c := call{in: in, op: in.ops[op], start: time.Now()}
 	if in.tracing {
 		ctx, c.span = in.tracer.Start(ctx, c.op.spanName, c.op.spanOpts...)
 	}
@@ -63,7 +63,7 @@ func (c call) end(ctx context.Context, err error, attrs ...attribute.KeyValue) {
 	if err != nil {
 		opts = c.op.err
 	}
-	c.in.storeDuration.Record(ctx, c.in.now().Sub(c.start).Seconds(), opts.rec...)
+	c.in.storeDuration.Record(ctx, time.Since(c.start).Seconds(), opts.rec...)
 	if c.span == nil {
 		return
 	}
@@ -94,10 +94,18 @@ func (in *Instruments) initOps() {
 	}
 }
 
+// cachedStater is a store with a near-cache it can read without I/O, such
+// as *redisstore.Store.
+type cachedStater interface {
+	CachedState(subject, sessionID string) (st ginjwt.SessionState, found, ok bool)
+}
+
 // Store returns s measured: each call records its duration in
 // jwtguard.store.duration (by operation and result) and, with a
 // TracerProvider, a jwtguard.store.<operation> span, a child of the
-// request's span. The result implements ginjwt.StateRefresher and
+// request's span. A State call that a redisstore near-cache answers
+// without I/O is neither timed nor traced: jwtguard.nearcache.hits counts
+// it, and the guard's own duration covers it. The result implements ginjwt.StateRefresher and
 // ginjwt.Throttle exactly when s does, so that the guard's cache
 // re-check and the default Options.Throttle keep working; other methods of
 // s (such as redisstore's Close) stay on s. Subjects, session ids and
@@ -155,6 +163,11 @@ func (s *store) CreateSession(ctx context.Context, subject string, ns ginjwt.New
 }
 
 func (s *store) State(ctx context.Context, subject, sessionID string) (ginjwt.SessionState, bool, error) {
+	if cached, ok := s.next.(cachedStater); ok {
+		if st, found, hit := cached.CachedState(subject, sessionID); hit {
+			return st, found, nil // counted in jwtguard.nearcache.hits
+		}
+	}
 	ctx, c := s.in.begin(ctx, OpState)
 	st, found, err := s.next.State(ctx, subject, sessionID)
 	if c.span != nil {

@@ -188,9 +188,25 @@ func TestObserveNearCache(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Through the instrumented store, near-cache hits are not timed: only
+	// the read that reaches Redis is.
+	measured := inst.Store(store)
+	if _, _, err := measured.State(ctx, "alice", "s1"); err != nil {
+		t.Fatal(err)
+	}
+	hits := store.NearCacheStats().Hits
+	if _, found, err := measured.State(ctx, "bob", "s2"); err != nil || found {
+		t.Fatalf("State(bob) = %v, %v; want not found", found, err)
+	}
 	var rm metricdata.ResourceMetrics
 	if err := reader.Collect(ctx, &rm); err != nil {
 		t.Fatal(err)
+	}
+	if store.NearCacheStats().Hits != hits {
+		t.Fatal("a near-cache miss counted as a hit")
+	}
+	if n := storeCalls(rm, otelguard.OpState); n != 1 {
+		t.Errorf("%s{operation=state} counts %d calls; want 1: the miss, not the hit", otelguard.MetricStoreDuration, n)
 	}
 	stats := store.NearCacheStats()
 	values := map[string]int64{}
@@ -286,4 +302,23 @@ func TestSessionIDsOnSpans(t *testing.T) {
 			}
 		}
 	}
+}
+
+// storeCalls is the number of store calls of op in jwtguard.store.duration.
+func storeCalls(rm metricdata.ResourceMetrics, op string) uint64 {
+	var n uint64
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			h, ok := m.Data.(metricdata.Histogram[float64])
+			if !ok || m.Name != otelguard.MetricStoreDuration {
+				continue
+			}
+			for _, p := range h.DataPoints {
+				if v, _ := p.Attributes.Value(otelguard.AttrOperation); v.AsString() == op {
+					n += p.Count
+				}
+			}
+		}
+	}
+	return n
 }
