@@ -71,7 +71,8 @@ type jwtKey struct {
 	method jwt.SigningMethod
 	sign   any      // nil when the key cannot sign
 	verify any      // nil when the key cannot verify this kind of token
-	macs   *macPool // pooled HMAC states for verify; nil for asymmetric keys
+	macs   *macPool // pooled HMAC states; nil for asymmetric keys
+	header string   // base64url JOSE header of the tokens it signs; the current key's only
 }
 
 // signingKey is a validated Key ready for use.
@@ -129,6 +130,13 @@ func newKeyring(keys []Key) (*keyring, error) {
 		}
 	}
 	kr.signer = kr.all[0]
+	for _, kind := range []tokenKind{accessKind, refreshKind} {
+		h, err := signingHeader(kind, kr.signer)
+		if err != nil {
+			return nil, fmt.Errorf("%w: Options.Keys[0]: encoding the token header: %w", ErrInvalidOptions, err)
+		}
+		kind.key(kr.signer).header = h
+	}
 	return kr, nil
 }
 
@@ -357,6 +365,15 @@ func (p *macPool) verify(signingInput string, sig []byte) error {
 		return errSignature
 	}
 	return nil
+}
+
+// sum appends the HMAC of data to dst.
+func (p *macPool) sum(dst, data []byte) []byte {
+	st := p.pool.Get().(*macState)
+	defer p.pool.Put(st)
+	st.mac.Reset()
+	st.mac.Write(data)
+	return st.mac.Sum(dst)
 }
 
 // verifySignature checks sig over signingInput with k.

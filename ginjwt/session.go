@@ -137,9 +137,9 @@ func (a *Auth) writePair(c *gin.Context, p pair, session Claims) bool {
 // extendJSON encodes res with the fields of extra after its own; a field of
 // extra that res has already is dropped, so the standard fields always win.
 func extendJSON(res TokenResponse, extra map[string]any) ([]byte, error) {
-	body, err := json.Marshal(res)
-	if err != nil || len(extra) == 0 {
-		return body, err
+	body := appendTokenResponse(make([]byte, 0, 160+len(res.AccessToken)+len(res.RefreshToken)+len(res.CSRFToken)), &res)
+	if len(extra) == 0 {
+		return body, nil
 	}
 	var own map[string]json.RawMessage
 	if err := json.Unmarshal(body, &own); err != nil {

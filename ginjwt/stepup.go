@@ -77,8 +77,9 @@ func (a *Auth) StepUp(c *gin.Context, id Identity) {
 	if expiry.After(end) {
 		expiry = end
 	}
-	raised.RegisteredClaims = a.registered(claims.Subject, now)
-	raised.ExpiresAt, raised.ID = jwt.NewNumericDate(expiry), newID()
+	var slots *[2]jwt.NumericDate
+	raised.RegisteredClaims, slots = a.registered(claims.Subject, now)
+	raised.ExpiresAt, raised.ID = expiresAt(&slots[0], expiry), newID()
 	token, err := a.issue(accessKind, &raised)
 	if err != nil {
 		a.fail(c, fmt.Errorf("%w: signing access token: %w", ErrServer, err))

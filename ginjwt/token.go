@@ -3,10 +3,12 @@ package ginjwt
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -34,17 +36,58 @@ var (
 // that key and a mismatched algorithm instead of no key.
 const refreshKIDPrefix = "rt."
 
-// issue signs claims as a token of kind with the current key.
+// issue signs claims as a token of kind with the current key. The header
+// is encoded once per key (jwtKey.header), the claims by appendClaims, an
+// HMAC comes from the key's pool, and the token is assembled in pooled
+// buffers: the token string is the one allocation of an HMAC-signed token.
 func (a *Auth) issue(kind tokenKind, claims *Claims) (string, error) {
-	signer := a.keys.signer
-	k := kind.key(signer)
+	k := kind.key(a.keys.signer)
 	claims.Type = kind.claimType
-	t := jwt.NewWithClaims(k.method, claims)
-	t.Header["typ"] = kind.headerType
-	if signer.id != "" {
-		t.Header["kid"] = kind.kidPrefix + signer.id
+	bufs := tokenBufferPool.Get().(*tokenBuffers)
+	defer bufs.release()
+	var err error
+	if bufs.claims, err = appendClaims(bufs.claims[:0], claims); err != nil {
+		return "", err
 	}
-	return t.SignedString(k.sign)
+	t := append(bufs.token[:0], k.header...)
+	t = append(t, '.')
+	t = base64.RawURLEncoding.AppendEncode(t, bufs.claims)
+	var sig []byte
+	if k.macs != nil {
+		sig = k.macs.sum(bufs.sig[:0], t)
+		bufs.sig = sig
+	} else if sig, err = k.method.Sign(string(t), k.sign); err != nil {
+		return "", err
+	}
+	t = append(t, '.')
+	t = base64.RawURLEncoding.AppendEncode(t, sig)
+	bufs.token = t
+	return string(t), nil
+}
+
+// tokenBuffers are issue's scratch space: the claims' JSON, the token and
+// an HMAC.
+type tokenBuffers struct{ claims, token, sig []byte }
+
+var tokenBufferPool = sync.Pool{New: func() any { return new(tokenBuffers) }}
+
+// release returns b to the pool unless a very large token grew it.
+func (b *tokenBuffers) release() {
+	if cap(b.claims)+cap(b.token) <= 64<<10 {
+		tokenBufferPool.Put(b)
+	}
+}
+
+// signingHeader returns the base64url JOSE header of the tokens of kind
+// that sk signs: alg, kid when sk has an id, and typ, encoded by
+// json.Marshal as golang-jwt encodes its header map.
+func signingHeader(kind tokenKind, sk *signingKey) (string, error) {
+	h := map[string]string{"alg": kind.key(sk).method.Alg(), "typ": kind.headerType}
+	if sk.id != "" {
+		h["kid"] = kind.kidPrefix + sk.id
+	}
+	b, err := json.Marshal(h)
+	return base64.RawURLEncoding.EncodeToString(b), err
 }
 
 // verifier checks tokens of one kind.
@@ -205,15 +248,30 @@ func newID() string {
 }
 
 // registered is the registered claims every token issued now to subject
-// shares; the caller adds exp and jti.
-func (a *Auth) registered(subject string, now time.Time) jwt.RegisteredClaims {
+// shares; the caller adds exp, in one of the two expiry slots returned,
+// and jti. The dates, the expiry slots and the audience are one
+// allocation.
+func (a *Auth) registered(subject string, now time.Time) (jwt.RegisteredClaims, *[2]jwt.NumericDate) {
+	m := &struct {
+		dates  [2]jwt.NumericDate // iat, nbf
+		expiry [2]jwt.NumericDate
+		aud    [1]string
+	}{}
+	m.dates[0], m.dates[1] = *jwt.NewNumericDate(now), *jwt.NewNumericDate(now)
+	m.aud[0] = a.opts.Audience
 	return jwt.RegisteredClaims{
 		Issuer:    a.opts.Issuer,
 		Subject:   subject,
-		Audience:  jwt.ClaimStrings{a.opts.Audience},
-		IssuedAt:  jwt.NewNumericDate(now),
-		NotBefore: jwt.NewNumericDate(now),
-	}
+		Audience:  m.aud[:1:1],
+		IssuedAt:  &m.dates[0],
+		NotBefore: &m.dates[1],
+	}, &m.expiry
+}
+
+// expiresAt sets *slot to t, as jwt.NewNumericDate would, and returns slot.
+func expiresAt(slot *jwt.NumericDate, t time.Time) *jwt.NumericDate {
+	*slot = jwt.NumericDate{Time: t.Truncate(jwt.TimePrecision)}
+	return slot
 }
 
 // pair is a freshly issued access and refresh token.
@@ -238,11 +296,12 @@ func (a *Auth) issuePair(now time.Time, session Claims) (pair, error) {
 	if p.accessExpiry.After(p.refreshExpiry) {
 		p.accessExpiry = p.refreshExpiry
 	}
-	session.RegisteredClaims = a.registered(session.Subject, now)
+	var expiry *[2]jwt.NumericDate
+	session.RegisteredClaims, expiry = a.registered(session.Subject, now)
 	access, refresh := session, session
 	access.ID, refresh.ID = newID(), newID()
-	access.ExpiresAt = jwt.NewNumericDate(p.accessExpiry)
-	refresh.ExpiresAt = jwt.NewNumericDate(p.refreshExpiry)
+	access.ExpiresAt = expiresAt(&expiry[0], p.accessExpiry)
+	refresh.ExpiresAt = expiresAt(&expiry[1], p.refreshExpiry)
 	var err error
 	if p.access, err = a.issue(accessKind, &access); err != nil {
 		return pair{}, fmt.Errorf("%w: signing access token: %w", ErrServer, err)

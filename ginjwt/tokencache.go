@@ -53,22 +53,47 @@ func (tc *tokenCache) put(raw string, claims *Claims, now time.Time) {
 	tc.entries[raw] = cp
 }
 
+// inlineStrings is how many strings of Audience, AMR and Roles a clone of
+// claims holds in its own allocation; longer lists get one more.
+const inlineStrings = 8
+
 // cloneClaims copies claims deeply, so that a handler changing its copy (a
 // role, or the time behind ExpiresAt) can change neither what the cache gives
 // the next request nor what another request reads at the same time. The
-// claims and their three dates are one allocation.
+// claims, their three dates and up to inlineStrings strings of their lists
+// are one allocation; each list is capped at its length, so that appending
+// to it copies rather than writes into a neighbour.
 func cloneClaims(c *Claims) *Claims {
 	cp := &struct {
-		claims Claims
-		dates  [3]jwt.NumericDate
+		claims  Claims
+		dates   [3]jwt.NumericDate
+		strings [inlineStrings]string
 	}{claims: *c}
 	cp.claims.ExpiresAt = cloneDate(c.ExpiresAt, &cp.dates[0])
 	cp.claims.NotBefore = cloneDate(c.NotBefore, &cp.dates[1])
 	cp.claims.IssuedAt = cloneDate(c.IssuedAt, &cp.dates[2])
-	cp.claims.Audience = slices.Clone(c.Audience)
-	cp.claims.Roles = slices.Clone(c.Roles)
+	free := cp.strings[:0]
+	cp.claims.Audience = cloneStrings(c.Audience, &free)
+	cp.claims.AMR = cloneStrings(c.AMR, &free)
+	cp.claims.Roles = cloneStrings(c.Roles, &free)
 	cp.claims.Extra = bytes.Clone(c.Extra)
 	return &cp.claims
+}
+
+// cloneStrings copies src into the room left in *free when it fits, else
+// into a new slice; nil stays nil.
+func cloneStrings(src []string, free *[]string) []string {
+	if src == nil {
+		return nil
+	}
+	buf := *free
+	if len(src) > cap(buf)-len(buf) {
+		return slices.Clone(src)
+	}
+	start := len(buf)
+	buf = append(buf, src...)
+	*free = buf
+	return buf[start:len(buf):len(buf)]
 }
 
 // cloneDate copies *d into dst and returns dst, or nil when d is nil.

@@ -27,7 +27,9 @@ func cachedClaims(now time.Time) *Claims {
 		UserVersion: 7,
 		Generation:  3,
 		AuthTime:    now.Unix(),
-		Roles:       []string{"user"},
+		ACR:         "pwd",
+		AMR:         []string{"pwd", "otp"},
+		Roles:       []string{"user", "editor"},
 		Scope:       "read",
 		Extra:       json.RawMessage(`{"plan":"free"}`),
 	}
@@ -44,7 +46,12 @@ func mutateClaims(c *Claims) {
 	c.Type, c.SessionID, c.Scope = "x", "x", "x"
 	c.UserVersion, c.Generation, c.AuthTime = 0, 0, 0
 	c.Roles[0] = "admin"
+	c.AMR[0], c.ACR = "x", "x"
 	c.Extra[2] = 'X'
+	// Appending must not write into storage a later copy shares.
+	c.Audience = append(c.Audience[:1], "y")
+	c.Roles = append(c.Roles[:1], "owner")
+	c.AMR = append(c.AMR[:1], "hwk")
 }
 
 // A handler that changes its claims cannot change what the cache hands the
@@ -95,4 +102,44 @@ func TestTokenCachePutCopies(t *testing.T) {
 	if !ok || !reflect.DeepEqual(got, cachedClaims(now)) {
 		t.Fatalf("cache gives %+v (hit %v) after the caller changed its claims", got, ok)
 	}
+}
+
+// A clone holds its own copy of every string slice, small or large, and
+// keeps nil slices nil.
+func TestCloneClaimsSlices(t *testing.T) {
+	now := time.Now()
+	for _, n := range []int{0, 1, 3, inlineStrings, inlineStrings + 1, 40} {
+		c := cachedClaims(now)
+		c.Roles = make([]string, n)
+		for i := range c.Roles {
+			c.Roles[i] = "role"
+		}
+		if n == 0 {
+			c.Roles = nil
+		}
+		cp := cloneClaims(c)
+		if !reflect.DeepEqual(cp, c) {
+			t.Fatalf("%d roles: clone %+v differs from %+v", n, cp, c)
+		}
+		for _, list := range []*[]string{(*[]string)(&cp.Audience), &cp.AMR, &cp.Roles} {
+			for i := range *list {
+				(*list)[i] = "changed"
+			}
+			*list = append(*list, "appended")
+		}
+		if !reflect.DeepEqual(c.Roles, cachedClaimsRoles(n)) || c.Audience[0] != "aud" || c.AMR[0] != "pwd" {
+			t.Fatalf("%d roles: changing the clone changed the original: %+v", n, c)
+		}
+	}
+}
+
+func cachedClaimsRoles(n int) []string {
+	if n == 0 {
+		return nil
+	}
+	r := make([]string, n)
+	for i := range r {
+		r[i] = "role"
+	}
+	return r
 }

@@ -41,10 +41,35 @@ type keys struct {
 	legacy                        string // 0.1.0's index
 }
 
+// The keys are slices of one string, built in one allocation: every State
+// and every script call needs them.
 func (s *Store) keysFor(subject string) keys {
-	tag := base64.RawURLEncoding.EncodeToString([]byte(subject))
-	base := s.prefix + "{" + tag + "}:"
-	return keys{tag: tag, version: base + "v", index: base + "u", sessionPrefix: base + "s:", legacy: base + "x"}
+	suffixes := [...]string{"v", "u", "s:", "x"}
+	tagLen := base64.RawURLEncoding.EncodedLen(len(subject))
+	baseLen := len(s.prefix) + tagLen + 3 // prefix{tag}:
+	var scratch [96]byte
+	tag := base64.RawURLEncoding.AppendEncode(scratch[:0], []byte(subject))
+	var b strings.Builder
+	b.Grow(len(suffixes)*baseLen + 5)
+	var ends [len(suffixes)]int
+	for i, suffix := range suffixes {
+		b.WriteString(s.prefix)
+		b.WriteByte('{')
+		b.Write(tag)
+		b.WriteString("}:")
+		b.WriteString(suffix)
+		ends[i] = b.Len()
+	}
+	all := b.String()
+	key := func(i int) string { return all[ends[i]-baseLen-len(suffixes[i]) : ends[i]] }
+	version := key(0)
+	return keys{
+		tag:           version[len(s.prefix)+1 : len(s.prefix)+1+tagLen],
+		version:       version,
+		index:         key(1),
+		sessionPrefix: key(2),
+		legacy:        key(3),
+	}
 }
 
 func (k keys) session(id string) string { return k.sessionPrefix + id }

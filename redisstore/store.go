@@ -30,9 +30,10 @@ const DefaultTimeout = time.Second
 
 // Store is a ginjwt.Store on Redis. It is safe for concurrent use.
 type Store struct {
-	client  redis.UniversalClient
-	prefix  string
-	timeout time.Duration
+	client        redis.UniversalClient
+	prefix        string
+	invalidations string // the pub/sub channel of invalidations: prefix + "invalidate"
+	timeout       time.Duration
 
 	// deadlines is true when the client applies context deadlines to its
 	// socket I/O, so a call can be made without a goroutine; see run.
@@ -126,13 +127,14 @@ func New(client redis.UniversalClient, opts ...Option) (*Store, error) {
 	if s.acks > 0 && s.ackTimeout >= s.timeout {
 		return nil, fmt.Errorf("redisstore: replica ack timeout %v must be shorter than the store timeout %v", s.ackTimeout, s.timeout)
 	}
+	s.invalidations = s.prefix + "invalidate"
 	s.breakers = newBreakers(client)
 	s.limiter = redis_rate.NewLimiter(client)
 	return s, nil
 }
 
 // channel is the pub/sub channel of invalidations.
-func (s *Store) channel() string { return s.prefix + "invalidate" }
+func (s *Store) channel() string { return s.invalidations }
 
 // honorsDeadlines reports whether client applies context deadlines to
 // socket reads and writes, which go-redis clients do only with
