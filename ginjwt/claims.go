@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -127,60 +126,16 @@ func checkHeaderNames(data []byte) error { return checkNames(data, headerNames, 
 // checkNames walks the top-level members of a JSON object and refuses,
 // with errNames, exact duplicates, names that fold to one of known without
 // being it, and names with escape sequences; it refuses invalid UTF-8
-// anywhere in data. With dates, exp, nbf and iat must not be strings. It
-// does not validate the JSON: the decoder that runs next does. It takes
-// time linear in the length of data, and allocates nothing for up to 32
-// members.
+// anywhere in data, and invalid JSON. With dates, exp, nbf and iat must not
+// be strings. See members.
 func checkNames(data []byte, known [][]byte, errNames error, dates bool) error {
-	if !utf8.Valid(data) {
-		return errUTF8
-	}
-	var seen nameSet
-	i := skipSpace(data, 0)
-	if i >= len(data) || data[i] != '{' {
-		return errNotObject
-	}
-	i = skipSpace(data, i+1)
-	if i < len(data) && data[i] == '}' {
-		return nil
+	var m members
+	if err := m.start(data, known, errNames, dates); err != nil {
+		return err
 	}
 	for {
-		if i >= len(data) || data[i] != '"' {
-			return errSyntax
-		}
-		end := i + 1
-		for end < len(data) && data[end] != '"' {
-			if data[end] == '\\' {
-				return errNames
-			}
-			end++
-		}
-		if end >= len(data) {
-			return errSyntax
-		}
-		name := data[i+1 : end]
-		if !seen.add(name) || foldsToOther(name, known) {
-			return errNames
-		}
-		i = skipSpace(data, end+1)
-		if i >= len(data) || data[i] != ':' {
-			return errSyntax
-		}
-		i = skipSpace(data, i+1)
-		if dates && i < len(data) && data[i] == '"' && isNumericDate(name) {
-			return errNumericDate
-		}
-		i = skipSpace(data, skipValue(data, i))
-		if i >= len(data) {
-			return errSyntax
-		}
-		switch data[i] {
-		case ',':
-			i = skipSpace(data, i+1)
-		case '}':
-			return nil
-		default:
-			return errSyntax
+		if _, _, _, done, err := m.next(); done || err != nil {
+			return err
 		}
 	}
 }

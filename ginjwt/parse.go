@@ -34,20 +34,17 @@ type tokenHeader struct {
 // unescaped, unambiguous name, as any JSON parser would read it.
 func decodeHeader(data []byte) (tokenHeader, error) {
 	var h tokenHeader
-	if !json.Valid(data) {
-		return h, errSyntax
-	}
-	if err := checkHeaderNames(data); err != nil {
+	var m members
+	if err := m.start(data, headerNames, errHeaderNames, false); err != nil {
 		return h, err
 	}
 	src := string(data)
-	i := skipSpace(data, skipSpace(data, 0)+1)
-	for data[i] != '}' {
-		end := skipString(data, i)
-		name := src[i+1 : end]
-		i = skipSpace(data, skipSpace(data, end+1)+1)
-		next := skipValue(data, i)
-		switch name {
+	for {
+		name, i, next, done, err := m.next()
+		if done || err != nil {
+			return h, err
+		}
+		switch string(name) {
 		case "alg":
 			h.alg = src[i:next]
 		case "typ":
@@ -57,12 +54,7 @@ func decodeHeader(data []byte) (tokenHeader, error) {
 		case "crit":
 			h.crit = src[i:next]
 		}
-		i = skipSpace(data, next)
-		if data[i] == ',' {
-			i = skipSpace(data, i+1)
-		}
 	}
-	return h, nil
 }
 
 // param decodes a header parameter that must be a string; "" when absent.
@@ -112,35 +104,25 @@ func splitToken(raw string) (header, payload, sig []byte, signingInput string, e
 
 // decodeClaims fills c from a claims payload. The payload must be a valid
 // JSON object in valid UTF-8 without duplicate, case-colliding or escaped
-// claim names (see checkNames); each known claim must have its JSON type.
+// claim names (see members); each known claim must have its JSON type. It
+// is read in one pass, validated as it is decoded.
 func decodeClaims(data []byte, c *Claims) error {
-	if !json.Valid(data) {
-		return errSyntax
-	}
 	if string(data) == "null" {
 		return nil // no claims: validation refuses the token
 	}
-	if err := checkClaimNames(data); err != nil {
+	var m members
+	if err := m.start(data, claimNames, errClaimNames, true); err != nil {
 		return err
 	}
 	src := string(data) // one copy; every string claim is a slice of it
 	dates := new([3]jwt.NumericDate)
-	i := skipSpace(data, 0) + 1
 	for {
-		i = skipSpace(data, i)
-		if data[i] == '}' {
-			return nil
+		name, i, next, done, err := m.next()
+		if done || err != nil {
+			return err
 		}
-		end := skipString(data, i)
-		name := src[i+1 : end]
-		i = skipSpace(data, skipSpace(data, end+1)+1) // past the colon
-		next := skipValue(data, i)
-		if err := c.setClaim(name, src, i, next, dates); err != nil {
+		if err := c.setClaim(string(name), src, i, next, dates); err != nil {
 			return fmt.Errorf("claim %q: %w", name, err)
-		}
-		i = skipSpace(data, next)
-		if data[i] == ',' {
-			i++
 		}
 	}
 }

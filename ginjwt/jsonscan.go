@@ -1,0 +1,267 @@
+package ginjwt
+
+import "unicode/utf8"
+
+// This file validates JSON in the same pass that walks a token's header or
+// claims, so that a token is read once instead of validated by
+// encoding/json first: the guard's hot path. What it accepts is exactly
+// what json.Valid accepts (FuzzScanMatchesJSONValid); UTF-8 is checked
+// apart, with utf8.Valid.
+
+// maxJSONDepth is how deeply arrays and objects may nest, as in
+// encoding/json.
+const maxJSONDepth = 10000
+
+// scanValue returns the index just past the JSON value that starts at i,
+// after white space, and whether it is valid JSON (RFC 8259).
+func scanValue(data []byte, i, depth int) (int, bool) {
+	i = skipSpace(data, i)
+	if i >= len(data) {
+		return i, false
+	}
+	switch c := data[i]; {
+	case c == '"':
+		return scanString(data, i)
+	case c == '{' || c == '[':
+		return scanContainer(data, i, depth+1)
+	case c == '-' || c >= '0' && c <= '9':
+		return scanNumber(data, i)
+	case c == 't':
+		return scanLiteral(data, i, "true")
+	case c == 'f':
+		return scanLiteral(data, i, "false")
+	case c == 'n':
+		return scanLiteral(data, i, "null")
+	}
+	return i, false
+}
+
+// scanContainer scans the object or array opened at i.
+func scanContainer(data []byte, i, depth int) (int, bool) {
+	if depth > maxJSONDepth {
+		return i, false
+	}
+	object := data[i] == '{'
+	closing := byte(']')
+	if object {
+		closing = '}'
+	}
+	i = skipSpace(data, i+1)
+	if i < len(data) && data[i] == closing {
+		return i + 1, true
+	}
+	for {
+		var ok bool
+		if object {
+			i = skipSpace(data, i)
+			if i >= len(data) || data[i] != '"' {
+				return i, false
+			}
+			if i, ok = scanString(data, i); !ok {
+				return i, false
+			}
+			i = skipSpace(data, i)
+			if i >= len(data) || data[i] != ':' {
+				return i, false
+			}
+			i++
+		}
+		if i, ok = scanValue(data, i, depth); !ok {
+			return i, false
+		}
+		i = skipSpace(data, i)
+		if i >= len(data) {
+			return i, false
+		}
+		switch data[i] {
+		case ',':
+			i++
+		case closing:
+			return i + 1, true
+		default:
+			return i, false
+		}
+	}
+}
+
+// scanString scans the string opened at i: no control characters, valid
+// escapes only.
+func scanString(data []byte, i int) (int, bool) {
+	for i++; i < len(data); i++ {
+		switch c := data[i]; {
+		case c == '"':
+			return i + 1, true
+		case c < ' ':
+			return i, false
+		case c == '\\':
+			i++
+			if i >= len(data) {
+				return i, false
+			}
+			switch data[i] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case 'u':
+				if i+4 >= len(data) || !isHex(data[i+1]) || !isHex(data[i+2]) || !isHex(data[i+3]) || !isHex(data[i+4]) {
+					return i, false
+				}
+				i += 4
+			default:
+				return i, false
+			}
+		}
+	}
+	return i, false
+}
+
+func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
+
+// scanNumber scans the number starting at i:
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func scanNumber(data []byte, i int) (int, bool) {
+	if data[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(data) && data[i] == '0':
+		i++
+	case i < len(data) && data[i] >= '1' && data[i] <= '9':
+		i = skipDigits(data, i+1)
+	default:
+		return i, false
+	}
+	if i < len(data) && data[i] == '.' {
+		j := skipDigits(data, i+1)
+		if j == i+1 {
+			return j, false
+		}
+		i = j
+	}
+	if i < len(data) && (data[i] == 'e' || data[i] == 'E') {
+		i++
+		if i < len(data) && (data[i] == '+' || data[i] == '-') {
+			i++
+		}
+		j := skipDigits(data, i)
+		if j == i {
+			return j, false
+		}
+		i = j
+	}
+	return i, true
+}
+
+func skipDigits(data []byte, i int) int {
+	for i < len(data) && data[i] >= '0' && data[i] <= '9' {
+		i++
+	}
+	return i
+}
+
+func scanLiteral(data []byte, i int, lit string) (int, bool) {
+	if len(data)-i < len(lit) || string(data[i:i+len(lit)]) != lit {
+		return i, false
+	}
+	return i + len(lit), true
+}
+
+// validJSON reports whether data is one JSON value with optional white
+// space around it: json.Valid without its allocations.
+func validJSON(data []byte) bool {
+	end, ok := scanValue(data, 0, 0)
+	return ok && skipSpace(data, end) == len(data)
+}
+
+// members walks the top-level members of a JSON object (a token's header or
+// claims), validating as it goes, and refuses names a second parser could
+// read differently: exact duplicates, names that fold to one of known
+// without being it, and names with escape sequences (errNames); with dates,
+// exp, nbf and iat given as strings. It takes time linear in the length of
+// the data and allocates nothing for up to 32 members.
+type members struct {
+	data     []byte
+	i        int
+	known    [][]byte
+	errNames error
+	dates    bool
+	seen     nameSet
+	started  bool
+}
+
+// start begins a walk over data, which must be valid UTF-8 and hold a
+// JSON object.
+func (m *members) start(data []byte, known [][]byte, errNames error, dates bool) error {
+	if !utf8.Valid(data) {
+		return errUTF8
+	}
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		if validJSON(data) {
+			return errNotObject
+		}
+		return errSyntax
+	}
+	*m = members{data: data, i: i + 1, known: known, errNames: errNames, dates: dates}
+	return nil
+}
+
+// next returns the next member's name and the extent data[start:end] of its
+// value, or done after the closing brace and nothing but white space.
+func (m *members) next() (name []byte, start, end int, done bool, err error) {
+	data := m.data
+	i := skipSpace(data, m.i)
+	if !m.started {
+		m.started = true
+		if i < len(data) && data[i] == '}' {
+			return nil, 0, 0, true, m.finish(i + 1)
+		}
+	} else {
+		if i >= len(data) {
+			return nil, 0, 0, false, errSyntax
+		}
+		switch data[i] {
+		case '}':
+			return nil, 0, 0, true, m.finish(i + 1)
+		case ',':
+			i = skipSpace(data, i+1)
+		default:
+			return nil, 0, 0, false, errSyntax
+		}
+	}
+	if i >= len(data) || data[i] != '"' {
+		return nil, 0, 0, false, errSyntax
+	}
+	nameEnd, ok := scanString(data, i)
+	if !ok {
+		return nil, 0, 0, false, errSyntax
+	}
+	name = data[i+1 : nameEnd-1]
+	for _, c := range name {
+		if c == '\\' {
+			return nil, 0, 0, false, m.errNames
+		}
+	}
+	if !m.seen.add(name) || foldsToOther(name, m.known) {
+		return nil, 0, 0, false, m.errNames
+	}
+	i = skipSpace(data, nameEnd)
+	if i >= len(data) || data[i] != ':' {
+		return nil, 0, 0, false, errSyntax
+	}
+	start = skipSpace(data, i+1)
+	if m.dates && start < len(data) && data[start] == '"' && isNumericDate(name) {
+		return nil, 0, 0, false, errNumericDate
+	}
+	if end, ok = scanValue(data, start, 1); !ok {
+		return nil, 0, 0, false, errSyntax
+	}
+	m.i = end
+	return name, start, end, false, nil
+}
+
+// finish checks that nothing but white space follows the object.
+func (m *members) finish(i int) error {
+	if skipSpace(m.data, i) != len(m.data) {
+		return errSyntax
+	}
+	return nil
+}
