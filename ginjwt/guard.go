@@ -21,12 +21,16 @@ type claimsKey struct{}
 //	admin := r.Group("/admin", auth.Middleware(ginjwt.RequireRole("admin")))
 func (a *Auth) Middleware(requirements ...Requirement) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		claims, err := a.verifyRequest(c)
+		now := a.opts.Now()
+		claims, err := a.verifyRequest(c, now)
 		if err != nil && a.legacy != nil {
 			claims, err = a.legacyRequest(c, err)
 		}
 		if err == nil {
 			claims, err = meetAll(claims, requirements)
+		}
+		if a.opts.OnGuard != nil {
+			a.opts.OnGuard(c.Request.Context(), now, err)
 		}
 		if err != nil {
 			a.fail(c, err)
@@ -37,13 +41,13 @@ func (a *Auth) Middleware(requirements ...Requirement) gin.HandlerFunc {
 	}
 }
 
-// verifyRequest runs the guard's checks on the request's access token.
-func (a *Auth) verifyRequest(c *gin.Context) (*Claims, error) {
+// verifyRequest runs the guard's checks on the request's access token, as
+// of now.
+func (a *Auth) verifyRequest(c *gin.Context, now time.Time) (*Claims, error) {
 	raw, ambient := lookupToken(c, a.lookup)
 	if raw == "" {
 		return nil, ErrTokenMissing
 	}
-	now := a.opts.Now()
 	claims, err := a.verifyAccess(raw, now)
 	if err != nil {
 		return nil, err
@@ -67,10 +71,19 @@ func (a *Auth) verifyRequest(c *gin.Context) (*Claims, error) {
 // accepts, as the middleware does, a token of the previous system
 // (Claims.Legacy), which has no session to check.
 func (a *Auth) Verify(ctx context.Context, token string, requirements ...Requirement) (*Claims, error) {
+	now := a.opts.Now()
+	claims, err := a.verifyToken(ctx, token, now, requirements)
+	if a.opts.OnGuard != nil {
+		a.opts.OnGuard(ctx, now, err)
+	}
+	return claims, err
+}
+
+// verifyToken is Verify's checks, as of now.
+func (a *Auth) verifyToken(ctx context.Context, token string, now time.Time, requirements []Requirement) (*Claims, error) {
 	if token == "" {
 		return nil, ErrTokenMissing
 	}
-	now := a.opts.Now()
 	claims, err := a.verifyAccess(token, now)
 	if err != nil && a.legacy != nil {
 		if claims, err = a.legacyFallback(token, err); err == nil {
@@ -119,7 +132,7 @@ func (a *Auth) authenticated(c *gin.Context) (*Claims, error) {
 		}
 		return claims, nil
 	}
-	return a.verifyRequest(c)
+	return a.verifyRequest(c, a.opts.Now())
 }
 
 // checkSession asks the store whether the token's session is alive at the

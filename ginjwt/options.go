@@ -199,6 +199,15 @@ type Options struct {
 	// keep it fast (log, count, or hand off to a channel). Default none.
 	OnEvent func(Event)
 
+	// OnGuard, when set, is called once for every request the guard
+	// (Middleware) checks and every Verify call, after the checks: with
+	// the request's context, the time the checks started (the reading of
+	// Now they used, so time.Since(started) is how long they took with the
+	// default clock) and their error, nil when the token passed. It runs
+	// on the guard's hot path: keep it to counting, as ginjwt/otelguard
+	// does. Default none.
+	OnGuard func(ctx context.Context, started time.Time, err error)
+
 	// LegacyTokens, when set, makes the guard and Verify also accept the
 	// access tokens of the system jwtguard replaces until a cutover
 	// deadline; see LegacyTokens and GinJWTLegacy. Default none.

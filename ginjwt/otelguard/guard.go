@@ -12,8 +12,10 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// OutcomeUnknown is the outcome of a guarded request refused without the
-// ErrorHandler of Instrument (or ErrorHandler) seeing the error.
+// OutcomeUnknown is the outcome of a request to a route wrapped with
+// Route that failed without the ErrorHandler of Instrument (or
+// ErrorHandler) seeing the error, and the outcome on the span of a guarded
+// request refused that way.
 const OutcomeUnknown = "unknown"
 
 // guardMarkKey and routeMarkKey are the gin context keys of the state of a
@@ -23,46 +25,68 @@ type (
 	routeMarkKey struct{}
 )
 
-// guardMark follows one guarded request.
-type guardMark struct {
-	start time.Time
-	done  bool
-	span  trace.Span
-	orig  context.Context // the request's context before the guard span
+// OnGuard returns an Options.OnGuard that measures every check of the
+// guard (every request through Auth.Middleware, every Auth.Verify call)
+// and then calls next, when not nil: each counts once in
+// jwtguard.guard.requests and jwtguard.guard.duration, with outcome "ok"
+// when the token passed and else the error code of the refusal
+// (token_expired, token_revoked, insufficient_scope, store_unavailable, …).
+// The duration covers the guard's checks only, never the handlers after
+// it, timed from the clock reading the checks used (Options.Now). The
+// count is an atomic add, reported at collection by an observable counter,
+// and the duration one histogram measurement with a precomputed attribute
+// set: nothing else on the hot path. Instrument installs it. A nil
+// Instruments returns next.
+func (in *Instruments) OnGuard(next func(context.Context, time.Time, error)) func(context.Context, time.Time, error) {
+	if in == nil {
+		return next
+	}
+	return func(ctx context.Context, started time.Time, err error) {
+		outcome := OutcomeOK
+		if err != nil {
+			outcome = ginjwt.ErrorCode(err)
+		}
+		count := in.outcomes.get(outcome)
+		count.n.Add(1)
+		in.guardDuration.Record(ctx, max(time.Since(started), 0).Seconds(), count.opts.rec...)
+		if next != nil {
+			next(ctx, started, err)
+		}
+	}
 }
 
-// Guard measures guard, a handler from Auth.Middleware: it returns the
-// chain start, guard, passed, followed by handlers, for a route or a
-// group:
+// guardMark follows the span of one guarded request.
+type guardMark struct {
+	done bool
+	span trace.Span
+	orig context.Context // the request's context before the guard span
+}
+
+// Guard traces guard, a handler from Auth.Middleware: with a
+// TracerProvider it returns the chain start, guard, passed, followed by
+// handlers, for a route or a group, so that a jwtguard.guard span covers
+// the guard's checks, with the store calls the guard makes as its
+// children and the outcome as an attribute:
 //
 //	api := r.Group("/api", inst.Guard(auth.Middleware())...)
 //	r.GET("/admin", inst.Guard(auth.Middleware(ginjwt.RequireRole("admin")), adminHandler)...)
 //
-// Each request counts once in jwtguard.guard.requests and
-// jwtguard.guard.duration, with outcome "ok" when the guard let it through
-// and else the error code of the refusal (token_expired, token_revoked,
-// insufficient_scope, store_unavailable, …). The duration covers the
-// guard's checks only, never the handlers after it. With a TracerProvider,
-// a jwtguard.guard span covers the same interval; store calls made by the
-// guard are its children. The error code needs the ErrorHandler that
-// Instrument installs; without it a refusal counts as "unknown".
-//
-// A nil Instruments returns guard followed by handlers.
+// The outcome of a refusal needs the ErrorHandler that Instrument installs;
+// without it the span's outcome is "unknown". Metrics need no Guard: the
+// OnGuard of Instrument measures every guard. Without a TracerProvider,
+// and for a nil Instruments, Guard returns guard followed by handlers.
 func (in *Instruments) Guard(guard gin.HandlerFunc, handlers ...gin.HandlerFunc) gin.HandlersChain {
-	if in == nil {
+	if in == nil || !in.tracing {
 		return append(gin.HandlersChain{guard}, handlers...)
 	}
 	return append(gin.HandlersChain{in.guardStart, guard, in.guardPassed}, handlers...)
 }
 
 func (in *Instruments) guardStart(c *gin.Context) {
-	m := &guardMark{start: time.Now()}
-	if in.tracing {
-		m.orig = c.Request.Context()
-		ctx, span := in.tracer.Start(m.orig, "jwtguard.guard")
-		m.span = span
-		c.Request = c.Request.WithContext(ctx)
-	}
+	m := &guardMark{orig: c.Request.Context()}
+	ctx, span := in.tracer.Start(m.orig, "jwtguard.guard")
+	m.span = span
+	c.Request = c.Request.WithContext(ctx)
 	c.Set(guardMarkKey{}, m)
 	c.Next()
 	if !m.done {
@@ -76,16 +100,9 @@ func (in *Instruments) guardPassed(c *gin.Context) {
 	}
 }
 
-// guardEnd records the outcome of a guarded request and ends its span.
+// guardEnd ends the span of a guarded request with its outcome.
 func (in *Instruments) guardEnd(c *gin.Context, m *guardMark, outcome string) {
 	m.done = true
-	ctx := c.Request.Context()
-	count := in.outcomes.get(outcome)
-	count.n.Add(1)
-	in.guardDuration.Record(ctx, time.Since(m.start).Seconds(), count.opts.rec...)
-	if m.span == nil {
-		return
-	}
 	m.span.SetAttributes(AttrOutcome.String(outcome))
 	if in.sessionIDs {
 		if id := ginjwt.SessionID(c); id != "" {
@@ -160,8 +177,9 @@ func (in *Instruments) Route(operation string) gin.HandlerFunc {
 }
 
 // ErrorHandler returns an Options.ErrorHandler that records the error code
-// of a refused guarded request (see Guard) or routed request (see Route),
-// and then calls next: ginjwt.DefaultErrorHandler when next is nil.
+// of a routed request (see Route) and on the span of a refused guarded
+// request (see Guard), and then calls next: ginjwt.DefaultErrorHandler when
+// next is nil.
 func (in *Instruments) ErrorHandler(next func(*gin.Context, error)) func(*gin.Context, error) {
 	if next == nil {
 		next = ginjwt.DefaultErrorHandler

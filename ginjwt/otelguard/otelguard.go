@@ -6,9 +6,9 @@
 //
 //	inst, err := otelguard.New(meterProvider, tracerProvider)
 //	opts := ginjwt.Options{Store: store, ...}
-//	inst.Instrument(&opts)                // store wrapper, OnEvent, ErrorHandler
+//	inst.Instrument(&opts)                // store wrapper, OnEvent, OnGuard, ErrorHandler
 //	auth, err := ginjwt.New(opts)
-//	api := r.Group("/api", inst.Guard(auth.Middleware())...)
+//	api := r.Group("/api", inst.Guard(auth.Middleware())...) // the guard span
 //	r.POST("/auth/login", inst.Route("login"), auth.LoginHandler())
 //
 // Metrics (see docs/operations.md, "Observability"):
@@ -198,8 +198,9 @@ func (c *optsCache) get(key string, kvs func() []attribute.KeyValue) *measureOpt
 
 // Instrument wires the instruments into o, before ginjwt.New: it wraps
 // o.Store (and o.Throttle, when set) with Store and Throttle, chains
-// o.OnEvent after the events counter and o.ErrorHandler after the
-// recording of guard and route outcomes. Call it once per Options value;
+// o.OnEvent after the events counter, o.OnGuard after the guard's metrics
+// (see OnGuard) and o.ErrorHandler after the recording of route outcomes
+// and guard span outcomes. Call it once per Options value;
 // Options copied afterwards share the instrumented store. A nil
 // Instruments leaves o as it is.
 func (in *Instruments) Instrument(o *ginjwt.Options) {
@@ -211,6 +212,7 @@ func (in *Instruments) Instrument(o *ginjwt.Options) {
 		o.Throttle = in.Throttle(o.Throttle)
 	}
 	o.OnEvent = in.OnEvent(o.OnEvent)
+	o.OnGuard = in.OnGuard(o.OnGuard)
 	o.ErrorHandler = in.ErrorHandler(o.ErrorHandler)
 }
 

@@ -3,6 +3,7 @@ package otelguard_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -49,6 +50,7 @@ type rig struct {
 	spans  *tracetest.InMemoryExporter
 	clock  *clock
 	events []ginjwt.Event
+	auth   *ginjwt.Auth
 }
 
 func newRig(t *testing.T) *rig {
@@ -90,6 +92,11 @@ func newRig(t *testing.T) *rig {
 	r.router.GET("/api/me", inst.Guard(auth.Middleware(), func(c *gin.Context) {
 		c.String(http.StatusOK, "hello")
 	})...)
+	// Without Guard: measured all the same, only not traced.
+	r.router.GET("/api/admin", auth.Middleware(ginjwt.RequireScope("admin")), func(c *gin.Context) {
+		c.String(http.StatusOK, "admin")
+	})
+	r.auth = auth
 	return r
 }
 
@@ -178,6 +185,39 @@ func attrString(s attribute.Set) string {
 	}
 	sort.Strings(parts)
 	return strings.Join(parts, ",")
+}
+
+// Every check of the guard is measured once, with or without Guard: a
+// requirement that fails, and Verify outside any route; only Guard adds a
+// span.
+func TestGuardMeasuredWithoutGuard(t *testing.T) {
+	r := newRig(t)
+	tr := r.login("alice")
+	r.expect("unwrapped guard, missing scope", r.do("GET", "/api/admin", "", tr.AccessToken), http.StatusForbidden, "insufficient_scope")
+	if _, err := r.auth.Verify(context.Background(), tr.AccessToken); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.auth.Verify(context.Background(), "not-a-token"); !errors.Is(err, ginjwt.ErrTokenMalformed) {
+		t.Fatalf("Verify(garbage) = %v", err)
+	}
+	got := counts(r.collect())
+	for name, want := range map[string]int64{
+		"jwtguard.guard.requests{outcome=insufficient_scope}": 1,
+		"jwtguard.guard.requests{outcome=ok}":                 1,
+		"jwtguard.guard.requests{outcome=token_malformed}":    1,
+		"jwtguard.guard.duration{outcome=insufficient_scope}": 1,
+		"jwtguard.guard.duration{outcome=ok}":                 1,
+		"jwtguard.guard.duration{outcome=token_malformed}":    1,
+	} {
+		if got[name] != want {
+			t.Errorf("%s = %d, want %d", name, got[name], want)
+		}
+	}
+	for _, span := range r.spans.GetSpans() {
+		if span.Name == "jwtguard.guard" {
+			t.Errorf("a guard span without Guard: %+v", span.Attributes)
+		}
+	}
 }
 
 // TestScriptedFlow runs login → refresh → a call with the rotated-away
