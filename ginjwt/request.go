@@ -1,8 +1,10 @@
 package ginjwt
 
 import (
-	"encoding/json"
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 
@@ -30,18 +32,14 @@ func readTokenRequest(c *gin.Context) (tokenRequest, error) {
 		return req, nil
 	}
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxFormBodySize)
-	mediaType, _, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
-	if err != nil {
-		return req, fmt.Errorf("%w: unreadable Content-Type", ErrBadRequest)
-	}
-	switch mediaType {
+	switch mediaType(c.GetHeader("Content-Type")) {
 	case "application/json":
-		dec := json.NewDecoder(c.Request.Body)
-		if err := dec.Decode(&req); err != nil {
-			return req, fmt.Errorf("%w: body is not the expected JSON object: %w", ErrBadRequest, err)
+		body, err := readBody(c.Request)
+		if err != nil {
+			return req, fmt.Errorf("%w: unreadable body: %w", ErrBadRequest, err)
 		}
-		if dec.More() {
-			return req, fmt.Errorf("%w: trailing data after the JSON object", ErrBadRequest)
+		if err := decodeTokenRequest(body, &req); err != nil {
+			return req, fmt.Errorf("%w: body is not the expected JSON object: %w", ErrBadRequest, err)
 		}
 	case "application/x-www-form-urlencoded":
 		if err := c.Request.ParseForm(); err != nil {
@@ -50,8 +48,81 @@ func readTokenRequest(c *gin.Context) (tokenRequest, error) {
 		req.GrantType = c.Request.PostForm.Get("grant_type")
 		req.RefreshToken = c.Request.PostForm.Get("refresh_token")
 		req.Scope = c.Request.PostForm.Get("scope")
+	case "":
+		return req, fmt.Errorf("%w: unreadable Content-Type", ErrBadRequest)
 	default:
 		return req, fmt.Errorf("%w: Content-Type must be application/json or application/x-www-form-urlencoded", ErrBadRequest)
 	}
 	return req, nil
+}
+
+// mediaType returns the media type of a Content-Type header, lower case,
+// or "" when the header does not parse. The two types the token routes
+// take, without parameters, need no parsing.
+func mediaType(contentType string) string {
+	switch contentType {
+	case "application/json", "application/x-www-form-urlencoded":
+		return contentType
+	}
+	t, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return ""
+	}
+	return t
+}
+
+// readBody reads a request body whose reader bounds its size, in one
+// allocation when the request states its length.
+func readBody(r *http.Request) ([]byte, error) {
+	if n := r.ContentLength; n > 0 && n <= maxFormBodySize {
+		body := make([]byte, n)
+		if _, err := io.ReadFull(r.Body, body); err != nil {
+			return nil, err
+		}
+		return body, nil
+	}
+	return io.ReadAll(r.Body)
+}
+
+// tokenRequestNames are the members of a JSON token request.
+var tokenRequestNames = [][]byte{[]byte("grant_type"), []byte("refresh_token"), []byte("scope")}
+
+var errTokenRequestNames = errors.New("duplicate, case-colliding or escaped member names")
+
+// decodeTokenRequest decodes a JSON token request: an object (or null)
+// whose grant_type, refresh_token and scope are strings or null; other
+// members are ignored. Unlike encoding/json it refuses a member named
+// twice or in another case ({"refresh_token":…,"Refresh_Token":…}), so
+// that no two readers can take different tokens from one body.
+func decodeTokenRequest(body []byte, req *tokenRequest) error {
+	if string(bytes.TrimSpace(body)) == "null" {
+		return nil
+	}
+	var m members
+	if err := m.start(body, tokenRequestNames, errTokenRequestNames, false); err != nil {
+		return err
+	}
+	src := string(body) // one copy; the fields are slices of it
+	for {
+		name, i, j, done, err := m.next()
+		if done || err != nil {
+			return err
+		}
+		var field *string
+		switch string(name) {
+		case "grant_type":
+			field = &req.GrantType
+		case "refresh_token":
+			field = &req.RefreshToken
+		case "scope":
+			field = &req.Scope
+		default:
+			continue
+		}
+		if v := src[i:j]; v != "null" {
+			if *field, err = jsonString(v); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+		}
+	}
 }
