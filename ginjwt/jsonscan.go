@@ -13,75 +13,107 @@ import "unicode/utf8"
 const maxJSONDepth = 10000
 
 // scanValue returns the index just past the JSON value that starts at i,
-// after white space, and whether it is valid JSON (RFC 8259).
+// after white space, and whether it is valid JSON (RFC 8259). depth is how
+// deeply the value is nested already. It keeps the open arrays and objects
+// on a stack of its own, not the goroutine's: a deeply nested hostile
+// payload costs a byte per level, in an array on the stack up to 64 levels.
 func scanValue(data []byte, i, depth int) (int, bool) {
-	i = skipSpace(data, i)
-	if i >= len(data) {
-		return i, false
-	}
-	switch c := data[i]; {
-	case c == '"':
-		return scanString(data, i)
-	case c == '{' || c == '[':
-		return scanContainer(data, i, depth+1)
-	case c == '-' || c >= '0' && c <= '9':
-		return scanNumber(data, i)
-	case c == 't':
-		return scanLiteral(data, i, "true")
-	case c == 'f':
-		return scanLiteral(data, i, "false")
-	case c == 'n':
-		return scanLiteral(data, i, "null")
-	}
-	return i, false
-}
-
-// scanContainer scans the object or array opened at i.
-func scanContainer(data []byte, i, depth int) (int, bool) {
-	if depth > maxJSONDepth {
-		return i, false
-	}
-	object := data[i] == '{'
-	closing := byte(']')
-	if object {
-		closing = '}'
-	}
-	i = skipSpace(data, i+1)
-	if i < len(data) && data[i] == closing {
-		return i + 1, true
-	}
+	var buf [64]byte
+	open := buf[:0] // '{' or '[' of each open container
+	var ok bool
 	for {
-		var ok bool
-		if object {
-			i = skipSpace(data, i)
-			if i >= len(data) || data[i] != '"' {
-				return i, false
-			}
-			if i, ok = scanString(data, i); !ok {
-				return i, false
-			}
-			i = skipSpace(data, i)
-			if i >= len(data) || data[i] != ':' {
-				return i, false
-			}
-			i++
-		}
-		if i, ok = scanValue(data, i, depth); !ok {
-			return i, false
-		}
+		// A value starts at i.
 		i = skipSpace(data, i)
 		if i >= len(data) {
 			return i, false
 		}
-		switch data[i] {
-		case ',':
-			i++
-		case closing:
-			return i + 1, true
+		switch c := data[i]; {
+		case c == '{' || c == '[':
+			if depth+len(open)+1 > maxJSONDepth {
+				return i, false
+			}
+			open = append(open, c)
+			i = skipSpace(data, i+1)
+			if i < len(data) && data[i] == closer(c) {
+				i, ok = i+1, true
+				open = open[:len(open)-1]
+				break // an empty container is a value
+			}
+			if c == '{' {
+				if i, ok = scanMemberName(data, i); !ok {
+					return i, false
+				}
+			}
+			continue // the first element's value
+		case c == '"':
+			i, ok = scanString(data, i)
+		case c == '-' || c >= '0' && c <= '9':
+			i, ok = scanNumber(data, i)
+		case c == 't':
+			i, ok = scanLiteral(data, i, "true")
+		case c == 'f':
+			i, ok = scanLiteral(data, i, "false")
+		case c == 'n':
+			i, ok = scanLiteral(data, i, "null")
 		default:
 			return i, false
 		}
+		if !ok {
+			return i, false
+		}
+		// A value ended at i: close containers until one continues.
+		for {
+			if len(open) == 0 {
+				return i, true
+			}
+			i = skipSpace(data, i)
+			if i >= len(data) {
+				return i, false
+			}
+			top := open[len(open)-1]
+			if data[i] == closer(top) {
+				i++
+				open = open[:len(open)-1]
+				continue
+			}
+			if data[i] != ',' {
+				return i, false
+			}
+			i++
+			if top == '{' {
+				if i, ok = scanMemberName(data, i); !ok {
+					return i, false
+				}
+			}
+			break // the next element's value
+		}
 	}
+}
+
+// closer returns the byte that closes the container opened by c.
+func closer(c byte) byte {
+	if c == '{' {
+		return '}'
+	}
+	return ']'
+}
+
+// scanMemberName scans a member's name and its colon, after white space,
+// and returns the index just past the colon.
+func scanMemberName(data []byte, i int) (int, bool) {
+	i = skipSpace(data, i)
+	if i >= len(data) || data[i] != '"' {
+		return i, false
+	}
+	i, ok := scanString(data, i)
+	if !ok {
+		return i, false
+	}
+	i = skipSpace(data, i)
+	if i >= len(data) || data[i] != ':' {
+		return i, false
+	}
+	return i + 1, true
 }
 
 // scanString scans the string opened at i: no control characters, valid

@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -72,7 +73,7 @@ type jwtKey struct {
 	sign   any      // nil when the key cannot sign
 	verify any      // nil when the key cannot verify this kind of token
 	macs   *macPool // pooled HMAC states; nil for asymmetric keys
-	header string   // base64url JOSE header of the tokens it signs; the current key's only
+	header string   // base64url JOSE header of the tokens it signs, when it can sign
 }
 
 // signingKey is a validated Key ready for use.
@@ -109,6 +110,9 @@ func newKeyring(keys []Key) (*keyring, error) {
 		if len(keys) > 1 && k.ID == "" {
 			return nil, fmt.Errorf("%w: Options.Keys[%d].ID is empty; every key needs an ID when several are configured", ErrInvalidOptions, i)
 		}
+		if !utf8.ValidString(k.ID) {
+			return nil, fmt.Errorf("%w: Options.Keys[%d].ID is not valid UTF-8: no token could name it", ErrInvalidOptions, i)
+		}
 		if _, dup := kr.byID[k.ID]; dup {
 			return nil, fmt.Errorf("%w: Options.Keys[%d].ID %q is used twice", ErrInvalidOptions, i, k.ID)
 		}
@@ -130,12 +134,17 @@ func newKeyring(keys []Key) (*keyring, error) {
 		}
 	}
 	kr.signer = kr.all[0]
-	for _, kind := range []tokenKind{accessKind, refreshKind} {
-		h, err := signingHeader(kind, kr.signer)
-		if err != nil {
-			return nil, fmt.Errorf("%w: Options.Keys[0]: encoding the token header: %w", ErrInvalidOptions, err)
+	for i, sk := range kr.all {
+		for _, kind := range []tokenKind{accessKind, refreshKind} {
+			if kind.key(sk).sign == nil {
+				continue
+			}
+			h, err := signingHeader(kind, sk)
+			if err != nil {
+				return nil, fmt.Errorf("%w: Options.Keys[%d]: encoding the token header: %w", ErrInvalidOptions, i, err)
+			}
+			kind.key(sk).header = h
 		}
-		kind.key(kr.signer).header = h
 	}
 	return kr, nil
 }

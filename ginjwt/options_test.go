@@ -36,6 +36,9 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{"duplicate key ids", func(o *ginjwt.Options) {
 			o.Keys = []ginjwt.Key{{ID: "a", Algorithm: "HS256", Secret: testSecret}, {ID: "a", Algorithm: "HS256", Secret: testSecret}}
 		}, "Options.Keys[1].ID"},
+		{"key id not UTF-8", func(o *ginjwt.Options) {
+			o.Keys = []ginjwt.Key{{ID: "k\xff", Algorithm: "HS256", Secret: testSecret}}
+		}, "Options.Keys[0].ID"},
 		{"access TTL under a second", func(o *ginjwt.Options) { o.AccessTTL = time.Millisecond }, "Options.AccessTTL"},
 		{"negative access TTL", func(o *ginjwt.Options) { o.AccessTTL = -time.Minute }, "Options.AccessTTL"},
 		{"refresh TTL not above access TTL", func(o *ginjwt.Options) { o.AccessTTL, o.RefreshTTL = time.Hour, time.Hour }, "Options.RefreshTTL"},

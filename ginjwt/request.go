@@ -1,7 +1,6 @@
 package ginjwt
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -71,17 +70,28 @@ func mediaType(contentType string) string {
 	return t
 }
 
-// readBody reads a request body whose reader bounds its size, in one
-// allocation when the request states its length.
+// readBody reads a request body to its end, through the reader that bounds
+// its size. The stated length only sizes the first buffer: a middleware
+// that replaced the body (decompression) may have left it stale.
 func readBody(r *http.Request) ([]byte, error) {
-	if n := r.ContentLength; n > 0 && n <= maxFormBodySize {
-		body := make([]byte, n)
-		if _, err := io.ReadFull(r.Body, body); err != nil {
+	size := 512
+	if n := r.ContentLength; n > 0 && n < maxFormBodySize {
+		size = int(n) + 1 // one more byte, to see the end without growing
+	}
+	buf := make([]byte, 0, size)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
 			return nil, err
 		}
-		return body, nil
 	}
-	return io.ReadAll(r.Body)
 }
 
 // tokenRequestNames are the members of a JSON token request.
@@ -95,7 +105,7 @@ var errTokenRequestNames = errors.New("duplicate, case-colliding or escaped memb
 // twice or in another case ({"refresh_token":…,"Refresh_Token":…}), so
 // that no two readers can take different tokens from one body.
 func decodeTokenRequest(body []byte, req *tokenRequest) error {
-	if string(bytes.TrimSpace(body)) == "null" {
+	if start, end := skipSpace(body, 0), trimSpaceEnd(body); start < end && string(body[start:end]) == "null" {
 		return nil
 	}
 	var m members
@@ -125,4 +135,14 @@ func decodeTokenRequest(body []byte, req *tokenRequest) error {
 			}
 		}
 	}
+}
+
+// trimSpaceEnd returns the length of data without its trailing JSON white
+// space.
+func trimSpaceEnd(data []byte) int {
+	n := len(data)
+	for n > 0 && (data[n-1] == ' ' || data[n-1] == '\t' || data[n-1] == '\n' || data[n-1] == '\r') {
+		n--
+	}
+	return n
 }

@@ -1,6 +1,10 @@
 package ginjwt
 
-import "testing"
+import (
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
 
 // decodeTokenRequest reads what encoding/json would, and refuses bodies two
 // readers could read differently.
@@ -31,6 +35,20 @@ func TestDecodeTokenRequest(t *testing.T) {
 		err := decodeTokenRequest([]byte(tc.body), &got)
 		if (err == nil) != tc.ok || got != tc.want && tc.ok {
 			t.Errorf("decodeTokenRequest(%s) = %+v, %v; want %+v, ok %v", tc.body, got, err, tc.want, tc.ok)
+		}
+	}
+}
+
+// A body that a middleware replaced, leaving a stale ContentLength (gzip
+// decompression), is read to its end all the same.
+func TestReadBodyIgnoresStaleLength(t *testing.T) {
+	body := `{"refresh_token":"` + strings.Repeat("x", 300) + `"}`
+	for _, stated := range []int64{10, int64(len(body)), 5000} {
+		r := httptest.NewRequest("POST", "/auth/refresh", strings.NewReader(body))
+		r.ContentLength = stated
+		got, err := readBody(r)
+		if err != nil || string(got) != body {
+			t.Errorf("ContentLength %d: readBody = %d bytes, %v; want the %d bytes", stated, len(got), err, len(body))
 		}
 	}
 }
