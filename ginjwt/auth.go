@@ -25,6 +25,7 @@ type Auth struct {
 
 	clients *clientSet      // digests of Options.Clients; nil without them
 	legacy  *legacyVerifier // Options.LegacyTokens; nil without them
+	dpop    *dpopBinding    // Options.DPoP; nil when off
 }
 
 // Identity is who logged in, as returned by Options.Authenticate.
@@ -95,6 +96,10 @@ func New(o Options) (*Auth, error) {
 	if err != nil {
 		return nil, err
 	}
+	dpop, err := newDPoPBinding(&o)
+	if err != nil {
+		return nil, err
+	}
 	var legacy *legacyVerifier
 	if o.LegacyTokens != nil {
 		if legacy, err = newLegacyVerifier(o.LegacyTokens, &o); err != nil {
@@ -110,6 +115,7 @@ func New(o Options) (*Auth, error) {
 	}
 	return &Auth{
 		legacy:        legacy,
+		dpop:          dpop,
 		throttle:      throttle,
 		limits:        limits,
 		clients:       clients,

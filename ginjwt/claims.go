@@ -56,6 +56,9 @@ type Claims struct {
 	// Extra holds the application's own claims as JSON, exactly as
 	// Identity.Extra was encoded at login. Read them with DecodeExtra.
 	Extra json.RawMessage `json:"ext,omitempty"`
+	// Confirmation binds the token to the client's DPoP key (RFC 9449
+	// §6.1): set on the tokens of a session bound with Options.DPoP.
+	Confirmation *Confirmation `json:"cnf,omitempty"`
 	// Legacy is set on the claims of a token of the previous system,
 	// accepted during a cutover (Options.LegacyTokens): they have a Subject,
 	// an expiry, the roles of LegacyTokens.RolesKey and the token's whole
@@ -84,7 +87,7 @@ func (c *Claims) DecodeExtra(v any) error {
 var claimNames = [][]byte{
 	[]byte("iss"), []byte("sub"), []byte("aud"), []byte("exp"), []byte("nbf"), []byte("iat"), []byte("jti"),
 	[]byte("typ"), []byte("sid"), []byte("ver"), []byte("gen"), []byte("auth_time"), []byte("sst"), []byte("acr"), []byte("amr"), []byte("roles"),
-	[]byte("scope"), []byte("ext"),
+	[]byte("scope"), []byte("ext"), []byte("cnf"),
 }
 
 // headerNames are the JOSE header parameters this package reads.

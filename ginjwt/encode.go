@@ -57,6 +57,13 @@ func appendClaims(dst []byte, c *Claims) ([]byte, error) {
 		e.name("ext")
 		e.b = append(e.b, c.Extra...)
 	}
+	if c.Confirmation != nil {
+		e.name("cnf")
+		e.b = append(e.b, '{')
+		inner := claimsEncoder{b: e.b}
+		inner.string("jkt", c.Confirmation.JKT)
+		e.b = append(inner.b, '}')
+	}
 	return append(e.b, '}'), nil
 }
 

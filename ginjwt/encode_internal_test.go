@@ -29,6 +29,7 @@ func TestAppendClaimsMatchesMarshal(t *testing.T) {
 		Type: TypeAccess, SessionID: "sid", UserVersion: 1<<62 + 5, Generation: 42, AuthTime: now.Unix(),
 		SessionStart: now.Unix() - 60, ACR: "mfa", AMR: []string{"pwd", "otp"}, Roles: []string{"admin", "user"},
 		Scope: "read write", Extra: json.RawMessage(`{"plan":"pro","n":[1,2.5,null],"s":"\u003c"}`),
+		Confirmation: &Confirmation{JKT: "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"},
 	}
 	cases := map[string]Claims{"full": full, "empty": {}}
 	twoAud := full
@@ -36,6 +37,7 @@ func TestAppendClaimsMatchesMarshal(t *testing.T) {
 	cases["two audiences"] = twoAud
 	emptyLists := full
 	emptyLists.Audience, emptyLists.AMR, emptyLists.Roles, emptyLists.Extra = jwt.ClaimStrings{}, []string{}, []string{}, json.RawMessage{}
+	emptyLists.Confirmation = nil
 	cases["empty lists"] = emptyLists
 	negative := full
 	negative.UserVersion, negative.Generation, negative.AuthTime = -1, 0, -1<<63

@@ -24,6 +24,7 @@ var (
 	ErrSessionExpired     = errors.New("ginjwt: session expired")
 	ErrAccountDisabled    = errors.New("ginjwt: account disabled")
 	ErrKeyUnknown         = errors.New("ginjwt: signing key unknown")
+	ErrInvalidDPoPProof   = errors.New("ginjwt: invalid DPoP proof")
 	ErrInvalidCredentials = errors.New("ginjwt: invalid credentials")
 	ErrInsufficientScope  = errors.New("ginjwt: insufficient scope")
 	ErrInsufficientAuth   = errors.New("ginjwt: insufficient user authentication")
@@ -61,6 +62,7 @@ var errorTable = []errorInfo{
 	{ErrSessionExpired, http.StatusUnauthorized, "session_expired", "The session has reached its maximum age; log in again."},
 	{ErrAccountDisabled, http.StatusUnauthorized, "account_disabled", "The account can no longer sign in; the session has ended."},
 	{ErrKeyUnknown, http.StatusUnauthorized, "key_unknown", "The token was signed with a key no longer in use; log in again."},
+	{ErrInvalidDPoPProof, http.StatusUnauthorized, "invalid_dpop_proof", "The DPoP proof is missing, not valid, or not of the token's key."},
 	{ErrInvalidCredentials, http.StatusUnauthorized, "invalid_credentials", "The credentials are not valid."},
 	{ErrInsufficientAuth, http.StatusUnauthorized, "insufficient_user_authentication", "A more recent or stronger authentication is required."},
 	{ErrInsufficientScope, http.StatusForbidden, "insufficient_scope", "The token does not grant access to this resource."},
@@ -178,6 +180,8 @@ func grantError(err error) error {
 	switch info := lookupError(err); {
 	case info.sentinel == ErrBadRequest, info.sentinel == ErrTokenMissing:
 		return &GrantError{Code: grantInvalidRequest, Err: err}
+	case info.sentinel == ErrInvalidDPoPProof:
+		return &GrantError{Code: info.code, Err: err} // RFC 9449 §5
 	case info.status == http.StatusUnauthorized:
 		return &GrantError{Code: grantInvalidGrant, Err: err}
 	}
@@ -215,6 +219,10 @@ func DefaultErrorHandler(c *gin.Context, err error) {
 	var stepUp *StepUpError
 	if status == http.StatusUnauthorized && errors.As(err, &stepUp) {
 		c.Header("WWW-Authenticate", stepUp.challenge(info.description))
+	}
+	var bound *dpopChallenge
+	if status == http.StatusUnauthorized && errors.As(err, &bound) {
+		bound.setHeader(c, info)
 	}
 	c.Header("Cache-Control", "no-store")
 	c.AbortWithStatusJSON(status, body)

@@ -33,7 +33,7 @@ func (a *Auth) Middleware(requirements ...Requirement) gin.HandlerFunc {
 			a.opts.OnGuard(c.Request.Context(), now, err)
 		}
 		if err != nil {
-			a.fail(c, err)
+			a.fail(c, a.dpop.challenge(err))
 			return
 		}
 		c.Set(claimsKey{}, claims)
@@ -45,6 +45,10 @@ func (a *Auth) Middleware(requirements ...Requirement) gin.HandlerFunc {
 // of now.
 func (a *Auth) verifyRequest(c *gin.Context, now time.Time) (*Claims, error) {
 	raw, ambient := lookupToken(c, a.lookup)
+	viaDPoP := false
+	if raw == "" && a.dpop != nil {
+		raw, viaDPoP = dpopAuthorization(c)
+	}
 	if raw == "" {
 		return nil, ErrTokenMissing
 	}
@@ -55,7 +59,12 @@ func (a *Auth) verifyRequest(c *gin.Context, now time.Time) (*Claims, error) {
 	if err := a.checkCSRF(c, ambient, claims.SessionID); err != nil {
 		return nil, err
 	}
-	if err := a.checkLive(c.Request.Context(), claims, now); err != nil {
+	if a.dpop != nil || claims.Confirmation != nil {
+		err = a.checkBoundAccess(c, raw, viaDPoP, claims, now)
+	} else {
+		err = a.checkLive(c.Request.Context(), claims, now)
+	}
+	if err != nil {
 		return nil, err
 	}
 	return claims, nil
@@ -92,6 +101,9 @@ func (a *Auth) verifyToken(ctx context.Context, token string, now time.Time, req
 	}
 	if err != nil {
 		return nil, err
+	}
+	if claims.Confirmation != nil {
+		return nil, fmt.Errorf("%w: a DPoP-bound token is checked with its proof, by the middleware", ErrTokenInvalid)
 	}
 	if err := a.checkLive(ctx, claims, now); err != nil {
 		return nil, err

@@ -54,13 +54,18 @@ func (a *Auth) LoginHandler() gin.HandlerFunc {
 				return
 			}
 		}
+		cnf, err := a.bindLogin(c)
+		if err != nil {
+			a.failGrant(c, err)
+			return
+		}
 		client := clientInfo(c)
 		id, attempt, ok := a.authenticate(c, client)
 		if !ok {
 			return
 		}
 		a.loginSucceeded(c, client, attempt)
-		a.startSession(c, id, client)
+		a.startSession(c, id, client, cnf)
 	}
 }
 
@@ -171,6 +176,11 @@ func (a *Auth) RefreshHandler() gin.HandlerFunc {
 			a.failGrant(c, fmt.Errorf("%w: past the session's maximum age", ErrSessionExpired))
 			return
 		}
+		cnf, err := a.bindRefresh(c, claims)
+		if err != nil {
+			a.failGrant(c, err)
+			return
+		}
 		client := clientInfo(c)
 		grace, retries, reuseAfter := a.opts.grace()
 		res, err := a.opts.Store.Rotate(c.Request.Context(), claims.Subject, claims.SessionID, Rotation{
@@ -191,7 +201,7 @@ func (a *Auth) RefreshHandler() gin.HandlerFunc {
 		event := Event{Subject: claims.Subject, SessionID: claims.SessionID, IP: client.IP, UserAgent: client.UserAgent}
 		switch res.Outcome {
 		case Rotated, Converged, Retried, Healed:
-			claims.Generation = res.Generation
+			claims.Generation, claims.Confirmation = res.Generation, cnf
 			if err := a.refreshIdentity(c.Request.Context(), claims, event); err != nil {
 				a.failGrant(c, err)
 				return

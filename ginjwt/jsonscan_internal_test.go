@@ -44,3 +44,30 @@ func FuzzScanMatchesJSONValid(f *testing.F) {
 		}
 	})
 }
+
+// The cnf claim is an object with a string jkt, read from one unambiguous
+// member.
+func TestDecodeConfirmation(t *testing.T) {
+	for _, tc := range []struct {
+		cnf, jkt string
+	}{
+		{`{"jkt":"abc"}`, "abc"},
+		{`{"x5t#S256":"other","jkt":"abc"}`, "abc"},
+		{`{"jkt":"a","jkt":"b"}`, ""},
+		{`{"jkt":"a","JKT":"b"}`, ""},
+		{`{"jk\u0074":"a"}`, ""},
+		{`{}`, ""},
+		{`{"jkt":7}`, ""},
+		{`"abc"`, ""},
+		{`[{"jkt":"abc"}]`, ""},
+	} {
+		var c Claims
+		err := decodeClaims([]byte(`{"sub":"alice","cnf":`+tc.cnf+`}`), &c)
+		switch {
+		case tc.jkt == "" && err == nil:
+			t.Errorf("cnf %s accepted: %+v", tc.cnf, c.Confirmation)
+		case tc.jkt != "" && (err != nil || c.Confirmation == nil || c.Confirmation.JKT != tc.jkt):
+			t.Errorf("cnf %s: %+v, %v; want jkt %q", tc.cnf, c.Confirmation, err, tc.jkt)
+		}
+	}
+}

@@ -46,6 +46,9 @@ func (a *Auth) LogoutHandler() gin.HandlerFunc {
 			scope = c.DefaultQuery("scope", ScopeLocal)
 		}
 		access, accessAmbient := lookupToken(c, a.lookup)
+		if access == "" && a.dpop != nil {
+			access, _ = dpopAuthorization(c)
+		}
 		refresh, refreshAmbient := a.refreshToken(c, req)
 		if access == "" && refresh == "" {
 			a.fail(c, ErrTokenMissing)
@@ -108,6 +111,9 @@ func (a *Auth) logoutLocal(c *gin.Context, creds logoutCredentials) error {
 			return err
 		}
 		if err := a.checkCSRF(c, tok.ambient, claims.SessionID); err != nil {
+			return err
+		}
+		if err := a.checkLogoutProof(c, claims, creds.access); err != nil {
 			return err
 		}
 		tokens = append(tokens, verified{claims, tok.refresh})
@@ -190,6 +196,9 @@ func (a *Auth) logoutWide(c *gin.Context, scope string, creds logoutCredentials)
 		return err
 	}
 	if err := a.checkCSRF(c, ambient, claims.SessionID); err != nil {
+		return err
+	}
+	if err := a.checkLogoutProof(c, claims, creds.access); err != nil {
 		return err
 	}
 	if err := a.checkSession(c.Request.Context(), claims); err != nil {

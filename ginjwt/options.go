@@ -208,6 +208,10 @@ type Options struct {
 	// does. Default none.
 	OnGuard func(ctx context.Context, started time.Time, err error)
 
+	// DPoP binds sessions to a key the client holds (RFC 9449), for the
+	// bearer transport: see DPoPOptions. Default off.
+	DPoP DPoPOptions
+
 	// LegacyTokens, when set, makes the guard and Verify also accept the
 	// access tokens of the system jwtguard replaces until a cutover
 	// deadline; see LegacyTokens and GinJWTLegacy. Default none.

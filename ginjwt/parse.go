@@ -178,8 +178,44 @@ func (c *Claims) setClaim(name, src string, i, j int, dates *[3]jwt.NumericDate)
 		c.AMR, err = jsonStrings(v)
 	case "ext":
 		c.Extra = json.RawMessage(v)
+	case "cnf":
+		c.Confirmation, err = jsonConfirmation(v)
 	}
 	return err
+}
+
+// confirmationNames are the members of a cnf claim this package reads.
+var confirmationNames = [][]byte{[]byte("jkt")}
+
+var errConfirmationNames = errors.New("duplicate, case-colliding or escaped cnf members")
+
+// jsonConfirmation decodes a cnf claim: an object whose jkt, when present,
+// is a string; a cnf without jkt confirms nothing this package knows, and
+// is refused.
+func jsonConfirmation(v string) (*Confirmation, error) {
+	var m members
+	if err := m.start([]byte(v), confirmationNames, errConfirmationNames, false); err != nil {
+		return nil, err
+	}
+	var cnf Confirmation
+	for {
+		name, i, j, done, err := m.next()
+		if err != nil {
+			return nil, err
+		}
+		if done {
+			break
+		}
+		if string(name) == "jkt" {
+			if cnf.JKT, err = jsonString(v[i:j]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if cnf.JKT == "" {
+		return nil, errors.New("cnf without jkt")
+	}
+	return &cnf, nil
 }
 
 // jsonString decodes a JSON string; without escapes it is a slice of v.

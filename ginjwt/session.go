@@ -33,7 +33,12 @@ func (a *Auth) Login(c *gin.Context, id Identity) {
 			return
 		}
 	}
-	a.startSession(c, id, clientInfo(c))
+	cnf, err := a.bindLogin(c)
+	if err != nil {
+		a.failGrant(c, err)
+		return
+	}
+	a.startSession(c, id, clientInfo(c), cnf)
 }
 
 // IssueTokens starts a session for id and returns its tokens, for code that
@@ -42,7 +47,7 @@ func (a *Auth) Login(c *gin.Context, id Identity) {
 // same events as a login and applies Options.MaxSessions. Errors wrap
 // ErrStoreUnavailable or ErrServer.
 func (a *Auth) IssueTokens(ctx context.Context, id Identity, client ClientInfo) (Tokens, error) {
-	session, p, err := a.createSession(ctx, id, client)
+	session, p, err := a.createSession(ctx, id, client, nil)
 	if err != nil {
 		return Tokens{}, err
 	}
@@ -56,9 +61,10 @@ func (a *Auth) IssueTokens(ctx context.Context, id Identity, client ClientInfo) 
 	}, nil
 }
 
-// startSession creates a session for id and answers c with its tokens.
-func (a *Auth) startSession(c *gin.Context, id Identity, client ClientInfo) {
-	session, p, err := a.createSession(c.Request.Context(), id, client)
+// startSession creates a session for id, bound to cnf when not nil, and
+// answers c with its tokens.
+func (a *Auth) startSession(c *gin.Context, id Identity, client ClientInfo, cnf *Confirmation) {
+	session, p, err := a.createSession(c.Request.Context(), id, client, cnf)
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -72,11 +78,12 @@ func (a *Auth) startSession(c *gin.Context, id Identity, client ClientInfo) {
 // first pair. A subject that already has Options.MaxSessions sessions loses
 // its least recently used ones in the same store call; each emits a revoke
 // event with reason session_limit.
-func (a *Auth) createSession(ctx context.Context, id Identity, client ClientInfo) (Claims, pair, error) {
+func (a *Auth) createSession(ctx context.Context, id Identity, client ClientInfo, cnf *Confirmation) (Claims, pair, error) {
 	session, err := a.sessionClaims(id)
 	if err != nil {
 		return Claims{}, pair{}, err
 	}
+	session.Confirmation = cnf
 	now := a.opts.Now()
 	created, err := a.opts.Store.CreateSession(ctx, id.Subject, NewSession{
 		ID:     session.SessionID,
@@ -106,7 +113,7 @@ func (a *Auth) createSession(ctx context.Context, id Identity, client ClientInfo
 func (a *Auth) writePair(c *gin.Context, p pair, session Claims) bool {
 	now := p.issuedAt
 	res := TokenResponse{
-		TokenType:        "Bearer",
+		TokenType:        tokenType(session.Confirmation),
 		ExpiresIn:        int64(p.accessExpiry.Sub(now) / time.Second),
 		RefreshExpiresIn: int64(p.refreshExpiry.Sub(now) / time.Second),
 	}

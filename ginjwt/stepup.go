@@ -85,7 +85,7 @@ func (a *Auth) StepUp(c *gin.Context, id Identity) {
 		a.fail(c, fmt.Errorf("%w: signing access token: %w", ErrServer, err))
 		return
 	}
-	res := TokenResponse{TokenType: "Bearer", ExpiresIn: int64(expiry.Sub(now) / time.Second)}
+	res := TokenResponse{TokenType: tokenType(raised.Confirmation), ExpiresIn: int64(expiry.Sub(now) / time.Second)}
 	if a.cookies != nil {
 		a.setCookie(c, a.cookies.AccessName, token, a.cookies.Path, int(end.Sub(now)/time.Second), true)
 		res.CSRFToken = csrfToken(a.keys.signer.csrf, claims.SessionID)

@@ -68,7 +68,12 @@ func cloneClaims(c *Claims) *Claims {
 		claims  Claims
 		dates   [3]jwt.NumericDate
 		strings [inlineStrings]string
+		cnf     Confirmation
 	}{claims: *c}
+	if c.Confirmation != nil {
+		cp.cnf = *c.Confirmation
+		cp.claims.Confirmation = &cp.cnf
+	}
 	cp.claims.ExpiresAt = cloneDate(c.ExpiresAt, &cp.dates[0])
 	cp.claims.NotBefore = cloneDate(c.NotBefore, &cp.dates[1])
 	cp.claims.IssuedAt = cloneDate(c.IssuedAt, &cp.dates[2])

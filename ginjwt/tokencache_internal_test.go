@@ -22,16 +22,17 @@ func cachedClaims(now time.Time) *Claims {
 			IssuedAt:  jwt.NewNumericDate(now.Add(-time.Minute)),
 			ID:        "jti",
 		},
-		Type:        TypeAccess,
-		SessionID:   "sid",
-		UserVersion: 7,
-		Generation:  3,
-		AuthTime:    now.Unix(),
-		ACR:         "pwd",
-		AMR:         []string{"pwd", "otp"},
-		Roles:       []string{"user", "editor"},
-		Scope:       "read",
-		Extra:       json.RawMessage(`{"plan":"free"}`),
+		Type:         TypeAccess,
+		SessionID:    "sid",
+		UserVersion:  7,
+		Generation:   3,
+		AuthTime:     now.Unix(),
+		ACR:          "pwd",
+		AMR:          []string{"pwd", "otp"},
+		Roles:        []string{"user", "editor"},
+		Scope:        "read",
+		Extra:        json.RawMessage(`{"plan":"free"}`),
+		Confirmation: &Confirmation{JKT: "jkt"},
 	}
 }
 
@@ -47,6 +48,7 @@ func mutateClaims(c *Claims) {
 	c.UserVersion, c.Generation, c.AuthTime = 0, 0, 0
 	c.Roles[0] = "admin"
 	c.AMR[0], c.ACR = "x", "x"
+	c.Confirmation.JKT = "x"
 	c.Extra[2] = 'X'
 	// Appending must not write into storage a later copy shares.
 	c.Audience = append(c.Audience[:1], "y")

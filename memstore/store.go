@@ -50,6 +50,10 @@ type session struct {
 	ip         string
 	userAgent  string
 	expires    time.Time // store's clock
+
+	// proofs maps the DPoP proof ids the session remembers to their expiry
+	// on the store's clock; see StateAndProof. nil until the first.
+	proofs map[string]time.Time
 }
 
 var _ ginjwt.Store = (*Store)(nil)

@@ -336,3 +336,39 @@ for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
 end
 return out
 `)
+
+// proofOutcomes names ginjwt's ProofOutcome values in Lua, as rotateOutcomes
+// does for rotations.
+var proofOutcomes = fmt.Sprintf(`
+local FRESH, REPLAYED, LIMITED = %d, %d, %d
+`, ginjwt.ProofFresh, ginjwt.ProofReplayed, ginjwt.ProofLimited)
+
+// proofScript: KEYS version, session, proofs; ARGV proof id, test clock (or
+// empty), ttl, limit. State and the replay check of one DPoP proof in one
+// step: returns {outcome, user version, generation}, or {0} when the
+// version or the session is missing, and then remembers nothing.
+//
+// The proofs key is a zset of proof id -> expiry (unix ms, the scripts'
+// clock). Expired ids are dropped first, so the set holds at most the
+// limit's live ids: O(log n + expired) per call, n bounded by the limit.
+// Its key TTL is only ever pushed out to the longest proof TTL, so the key
+// disappears by itself once the session stops sending proofs, and the
+// revocation scripts need not know of it.
+var proofScript = redis.NewScript(clock + extendTTL + proofOutcomes + `
+local version = redis.call('GET', KEYS[1])
+local g = redis.call('HGET', KEYS[2], 'g')
+if not version or not g then
+  return {0}
+end
+local now, ttl = clock(ARGV[2]), tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
+if redis.call('ZSCORE', KEYS[3], ARGV[1]) then
+  return {REPLAYED, version, g}
+end
+if redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[4]) then
+  return {LIMITED, version, g}
+end
+redis.call('ZADD', KEYS[3], now + ttl, ARGV[1])
+extend(KEYS[3], ttl)
+return {FRESH, version, g}
+`)

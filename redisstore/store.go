@@ -1,10 +1,12 @@
 // Package redisstore is a ginjwt.Store on Redis, through go-redis v9's
 // UniversalClient: a single node, Sentinel or Cluster.
 //
-// A guard check is one pipelined GET + HGET (one round trip); every mutation
+// A guard check is one pipelined GET + HGET (one round trip), or with a
+// DPoP proof one script that also checks it (StateAndProof); every mutation
 // is one Lua script. All keys of a subject share a Cluster hash tag. Every key has a TTL bounded by the
 // longest session it serves, so abandoned state disappears by itself, and a
-// lost key only ever logs people out. Refresh tokens are never stored.
+// lost key only ever logs people out (but for a session's DPoP proof ids:
+// see StateAndProof). Refresh tokens are never stored.
 //
 // Revocation checks must read from the primary: New refuses a client that
 // may read from replicas (ReadOnly, RouteByLatency, RouteRandomly).

@@ -78,6 +78,7 @@ const (
 	// Span-only attributes.
 	AttrRotateOutcome = attribute.Key("jwtguard.rotate.outcome") // a Rotate's outcome, such as "rotated" or "reused"
 	AttrFound         = attribute.Key("jwtguard.state.found")    // whether State found the session
+	AttrProofOutcome  = attribute.Key("jwtguard.proof.outcome")  // a DPoP proof's replay check: "fresh", "replayed", "limited"
 	AttrSessionID     = attribute.Key("jwtguard.session.id")     // only with WithSessionIDs
 	AttrStatusCode    = attribute.Key("http.response.status_code")
 )

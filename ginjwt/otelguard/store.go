@@ -16,6 +16,7 @@ const (
 	OpCreateSession       = "create_session"
 	OpState               = "state"
 	OpFreshState          = "fresh_state"
+	OpStateAndProof       = "state_and_proof"
 	OpRotate              = "rotate"
 	OpDeleteSession       = "delete_session"
 	OpRevokeOtherSessions = "revoke_other_sessions"
@@ -28,7 +29,7 @@ const (
 )
 
 var allOps = []string{
-	OpCreateSession, OpState, OpFreshState, OpRotate, OpDeleteSession, OpRevokeOtherSessions,
+	OpCreateSession, OpState, OpFreshState, OpStateAndProof, OpRotate, OpDeleteSession, OpRevokeOtherSessions,
 	OpRevokeUser, OpSessions, OpThrottleTake, OpThrottleRefund, OpThrottleAttempt, OpThrottleClear,
 }
 
@@ -116,27 +117,82 @@ func (in *Instruments) Store(s ginjwt.Store) ginjwt.Store {
 		return s
 	}
 	st := &store{in: in, next: s}
-	r, isR := s.(ginjwt.StateRefresher)
-	t, isT := s.(ginjwt.Throttle)
+	var (
+		r *refresher
+		t *throttle
+		p *prover
+	)
+	if v, ok := s.(ginjwt.StateRefresher); ok {
+		r = &refresher{in, v}
+	}
+	if v, ok := s.(ginjwt.Throttle); ok {
+		t = &throttle{in, v}
+	}
+	if v, ok := s.(ginjwt.ProofStore); ok {
+		p = &prover{in, v}
+	}
+	// One type per combination of the optional interfaces, so that each
+	// is implemented exactly when s implements it.
 	switch {
-	case isR && isT:
+	case r != nil && t != nil && p != nil:
 		return &struct {
 			*store
 			*refresher
 			*throttle
-		}{st, &refresher{in, r}, &throttle{in, t}}
-	case isR:
+			*prover
+		}{st, r, t, p}
+	case r != nil && t != nil:
 		return &struct {
 			*store
 			*refresher
-		}{st, &refresher{in, r}}
-	case isT:
+			*throttle
+		}{st, r, t}
+	case r != nil && p != nil:
+		return &struct {
+			*store
+			*refresher
+			*prover
+		}{st, r, p}
+	case t != nil && p != nil:
 		return &struct {
 			*store
 			*throttle
-		}{st, &throttle{in, t}}
+			*prover
+		}{st, t, p}
+	case r != nil:
+		return &struct {
+			*store
+			*refresher
+		}{st, r}
+	case t != nil:
+		return &struct {
+			*store
+			*throttle
+		}{st, t}
+	case p != nil:
+		return &struct {
+			*store
+			*prover
+		}{st, p}
 	}
 	return st
+}
+
+// prover measures a ginjwt.ProofStore: operation state_and_proof.
+type prover struct {
+	in   *Instruments
+	next ginjwt.ProofStore
+}
+
+func (p *prover) StateAndProof(ctx context.Context, subject, sessionID string, check ginjwt.ProofCheck) (ginjwt.SessionState, bool, ginjwt.ProofOutcome, error) {
+	ctx, c := p.in.begin(ctx, OpStateAndProof)
+	st, found, outcome, err := p.next.StateAndProof(ctx, subject, sessionID, check)
+	if c.span != nil {
+		c.end(ctx, err, AttrFound.Bool(found), AttrProofOutcome.String(outcome.String()))
+	} else {
+		c.end(ctx, err)
+	}
+	return st, found, outcome, err
 }
 
 // Throttle returns t measured like Store, with the operations

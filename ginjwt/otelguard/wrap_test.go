@@ -37,8 +37,8 @@ func (r *refresherStore) FreshState(ctx context.Context, subject, id string) (gi
 	return r.Store.State(ctx, subject, id)
 }
 
-// The wrapper implements StateRefresher and Throttle exactly when the
-// store does.
+// The wrapper implements StateRefresher, Throttle and ProofStore exactly
+// when the store does.
 func TestStoreInterfaces(t *testing.T) {
 	inst, err := otelguard.New(nil, nil)
 	if err != nil {
@@ -50,20 +50,21 @@ func TestStoreInterfaces(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
-		name                 string
-		store                ginjwt.Store
-		refresher, throttler bool
+		name                        string
+		store                       ginjwt.Store
+		refresher, throttler, prove bool
 	}{
-		{"plain", plainStore{memstore.New()}, false, false},
-		{"memstore", memstore.New(), false, true},
-		{"refresher", &refresherStore{Store: plainStore{memstore.New()}}, true, false},
-		{"redisstore", rs, true, true},
+		{"plain", plainStore{memstore.New()}, false, false, false},
+		{"memstore", memstore.New(), false, true, true},
+		{"refresher", &refresherStore{Store: plainStore{memstore.New()}}, true, false, false},
+		{"redisstore", rs, true, true, true},
 	} {
 		w := inst.Store(tc.store)
 		_, r := w.(ginjwt.StateRefresher)
 		_, th := w.(ginjwt.Throttle)
-		if r != tc.refresher || th != tc.throttler {
-			t.Errorf("%s: wrapper is StateRefresher %v, Throttle %v; want %v, %v", tc.name, r, th, tc.refresher, tc.throttler)
+		_, p := w.(ginjwt.ProofStore)
+		if r != tc.refresher || th != tc.throttler || p != tc.prove {
+			t.Errorf("%s: wrapper is StateRefresher %v, Throttle %v, ProofStore %v; want %v, %v, %v", tc.name, r, th, p, tc.refresher, tc.throttler, tc.prove)
 		}
 	}
 }

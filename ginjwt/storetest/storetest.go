@@ -105,6 +105,9 @@ func Run(t *testing.T, newStore NewStore) {
 	}
 	runThrottle(t, newStore)
 	t.Run("Monotonic", func(t *testing.T) { RunMonotonic(t, newStore) })
+	if _, ok := newStore(t, time.Now).(ginjwt.ProofStore); ok {
+		t.Run("ProofStore", func(t *testing.T) { RunProofStore(t, newStore) })
+	}
 }
 
 // AwkwardSubjects are subjects that break naive key schemes: Redis hash-tag
