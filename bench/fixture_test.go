@@ -135,6 +135,7 @@ type ourConfig struct {
 	acks       int                       // redisstore.WithReplicaAcks; 0 off
 	noLimits   bool                      // Options.Limits.Off; else benchLimits
 	otel       *otelguard.Instruments    // OpenTelemetry instruments; nil off
+	dpop       bool                      // Options.DPoP optional, BaseURL dpopBase
 }
 
 // benchLimits are the default limits but for a refresh limit no benchmark
@@ -214,6 +215,9 @@ func newOurEngine(tb testing.TB, cfg ourConfig, store ginjwt.Store) (*gin.Engine
 			}
 			return ginjwt.Identity{Subject: sub, Device: device}, nil
 		},
+	}
+	if cfg.dpop {
+		opts.DPoP = ginjwt.DPoPOptions{Mode: ginjwt.DPoPOptional, BaseURL: dpopBase}
 	}
 	cfg.otel.Instrument(&opts) // nil: nothing
 	auth, err := ginjwt.New(opts)
