@@ -238,33 +238,31 @@ func (a *Auth) bindRefresh(c *gin.Context, claims *Claims) (*Confirmation, error
 	if claims.Confirmation != nil && !sameKey(claims.Confirmation, p) {
 		return nil, fmt.Errorf("%w: the proof's key is not the session's", ErrInvalidDPoPProof)
 	}
-	if err := a.checkProofReplay(c.Request.Context(), claims, p); err != nil {
+	if _, err := a.rememberProof(c.Request.Context(), claims, p); err != nil {
 		return nil, err
 	}
 	return &Confirmation{JKT: p.JKT}, nil
 }
 
-// checkProofReplay remembers a proof of the session of claims, refusing one
-// seen before; it reads the session's state in the same store call, and
-// refuses a session no longer alive at the claims' generation.
-func (a *Auth) checkProofReplay(ctx context.Context, claims *Claims, p dpop.Proof) error {
+// rememberProof puts a proof of the session of claims in the replay cache,
+// reading the session's state in the same store call. It refuses a proof
+// seen before, or past the session's bound, and a session no longer alive
+// at the claims' user version; the caller checks the generation it needs.
+func (a *Auth) rememberProof(ctx context.Context, claims *Claims, p dpop.Proof) (SessionState, error) {
 	d := a.dpop
 	st, found, outcome, err := d.proofs.StateAndProof(ctx, claims.Subject, claims.SessionID,
 		ProofCheck{ID: proofID(p), TTL: d.ttl, Limit: d.limit})
-	if err != nil {
-		return storeError(err)
+	switch {
+	case err != nil:
+		return st, storeError(err)
+	case !found || st.UserVersion != claims.UserVersion:
+		return st, ErrTokenRevoked
+	case outcome == ProofReplayed:
+		return st, fmt.Errorf("%w: proof presented before", ErrInvalidDPoPProof)
+	case outcome != ProofFresh:
+		return st, fmt.Errorf("%w: too many proofs for this session; retry later", ErrInvalidDPoPProof)
 	}
-	if !found || st.UserVersion != claims.UserVersion {
-		return ErrTokenRevoked
-	}
-	switch outcome {
-	case ProofFresh:
-		return nil
-	case ProofReplayed:
-		return fmt.Errorf("%w: proof presented before", ErrInvalidDPoPProof)
-	default:
-		return fmt.Errorf("%w: too many proofs for this session; retry later", ErrInvalidDPoPProof)
-	}
+	return st, nil
 }
 
 // checkBoundAccess runs the DPoP checks of a guarded request: a bound token
@@ -295,22 +293,14 @@ func (a *Auth) checkBoundAccess(c *gin.Context, raw string, viaDPoP bool, claims
 	if a.pastMaxAge(claims, now) {
 		return fmt.Errorf("%w: past the session's maximum age", ErrSessionExpired)
 	}
-	st, found, outcome, err := d.proofs.StateAndProof(c.Request.Context(), claims.Subject, claims.SessionID,
-		ProofCheck{ID: proofID(p), TTL: d.ttl, Limit: d.limit})
+	st, err := a.rememberProof(c.Request.Context(), claims, p)
 	if err != nil {
-		return storeError(err)
+		return err
 	}
-	if !found || st.UserVersion != claims.UserVersion || st.Generation != claims.Generation {
+	if st.Generation != claims.Generation {
 		return ErrTokenRevoked
 	}
-	switch outcome {
-	case ProofFresh:
-		return nil
-	case ProofReplayed:
-		return fmt.Errorf("%w: proof presented before", ErrInvalidDPoPProof)
-	default:
-		return fmt.Errorf("%w: too many proofs for this session; retry later", ErrInvalidDPoPProof)
-	}
+	return nil
 }
 
 // tokenType is the token_type of the tokens of a session with cnf.

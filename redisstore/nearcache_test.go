@@ -42,6 +42,20 @@ func newNearStore(t *testing.T, client redis.UniversalClient, prefix string, ent
 	return s
 }
 
+// cacheSession reads a session until s's near-cache keeps it as its only
+// entry: the login's own invalidation may arrive after a first fill and
+// drop it.
+func cacheSession(t *testing.T, s *redisstore.Store, subject, id string) {
+	t.Helper()
+	waitFor(t, "the session to stay cached", func() bool {
+		if _, found, _ := s.State(t.Context(), subject, id); !found {
+			t.Fatal("not found")
+		}
+		time.Sleep(20 * time.Millisecond)
+		return redisstore.NearCacheLen(s) == 1
+	})
+}
+
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
@@ -168,15 +182,7 @@ func TestNearCacheEntryTTL(t *testing.T) {
 	s := newNearStore(t, client, prefix, 0, 200*time.Millisecond)
 	ctx := t.Context()
 	id := newSession(t, s, "alice")
-	// The login's own invalidation may arrive after a first fill and drop
-	// it: fill until the entry stays.
-	waitFor(t, "the session to stay cached", func() bool {
-		if _, found, _ := s.State(ctx, "alice", id); !found {
-			t.Fatal("not found")
-		}
-		time.Sleep(20 * time.Millisecond)
-		return redisstore.NearCacheLen(s) == 1
-	})
+	cacheSession(t, s, "alice", id)
 	keys, err := redistest.Keys(ctx, client, prefix+"*:s:*")
 	if err != nil || len(keys) != 1 {
 		t.Fatalf("session keys %v, %v", keys, err)
@@ -258,15 +264,7 @@ func TestNearCacheFreshState(t *testing.T) {
 	s := newNearStore(t, client, prefix, 0, time.Hour)
 	ctx := t.Context()
 	id := newSession(t, s, "alice")
-	// The login's own invalidation may arrive after a first fill and drop
-	// it: fill until the entry stays.
-	waitFor(t, "the session to stay cached", func() bool {
-		if _, found, _ := s.State(ctx, "alice", id); !found {
-			t.Fatal("not found")
-		}
-		time.Sleep(20 * time.Millisecond)
-		return redisstore.NearCacheLen(s) == 1
-	})
+	cacheSession(t, s, "alice", id)
 	keys, err := redistest.Keys(ctx, client, prefix+"*:s:*")
 	if err != nil || len(keys) != 1 {
 		t.Fatalf("session keys %v, %v", keys, err)
@@ -291,18 +289,11 @@ func TestNearCacheCachedState(t *testing.T) {
 	client := b.Client(t)
 	prefix := redistest.Prefix(t, b)
 	s := newNearStore(t, client, prefix, 0, time.Hour)
-	ctx := t.Context()
 	id := newSession(t, s, "alice")
 	if _, _, ok := s.CachedState("alice", "never-seen-session-id"); ok {
 		t.Fatal("CachedState answered for a session never read")
 	}
-	waitFor(t, "the session to stay cached", func() bool {
-		if _, found, _ := s.State(ctx, "alice", id); !found {
-			t.Fatal("not found")
-		}
-		time.Sleep(20 * time.Millisecond)
-		return redisstore.NearCacheLen(s) == 1
-	})
+	cacheSession(t, s, "alice", id)
 	before := s.NearCacheStats()
 	st, found, ok := s.CachedState("alice", id)
 	if !ok || !found || st.Generation != 1 {
