@@ -221,6 +221,15 @@ func TestDPoPModes(t *testing.T) {
 			t.Fatalf("required: challenges %q; want the DPoP one alone", got)
 		}
 
+		// Bearer tokens issued before DPoP was required work until they
+		// expire; their refresh needs a proof, which binds the session.
+		before := newAppAt(t, b, required.prefix, nil).login("alice")
+		expect(t, "required: an earlier bearer token", required.me(before.AccessToken), http.StatusOK, "")
+		expectOAuth(t, "required: its refresh without a proof", required.dpopRefresh(before.RefreshToken, ""), "invalid_dpop_proof", "invalid_dpop_proof")
+		if tr := required.dpopRefresh(before.RefreshToken, k.proof(t, required, "POST", "/auth/refresh", "")).tokens(t); tr.TokenType != "DPoP" {
+			t.Fatalf("required: a refresh with a proof gave token_type %q", tr.TokenType)
+		}
+
 		optional := newApp(t, b, withDPoP(ginjwt.DPoPOptional))
 		plain := optional.login("alice")
 		if plain.TokenType != "Bearer" || cnfOf(t, plain.AccessToken) != "" {
