@@ -31,6 +31,9 @@
 //	OTEL_TRACES=stdout  OpenTelemetry spans of logins, refreshes, logouts,
 //	            guard checks and store calls, as JSON on standard output;
 //	            unset or "none": no traces
+//	DPOP=optional|required  DPoP (RFC 9449) on the bearer routes: a login
+//	            with a DPoP proof (required: every login) binds the session
+//	            to the client's key; proofs name PUBLIC_URL. Unset: off
 //
 // Demo users: alice / wonderland (admin) and bob / builder. Routes:
 //
@@ -110,6 +113,10 @@ type config struct {
 	// otelMetrics ("prometheus") and otelTraces ("stdout") turn on the
 	// OpenTelemetry signals; empty: off. See example/otel.go.
 	otelMetrics, otelTraces string
+
+	// dpop is the DPoP mode of the bearer routes; ginjwt.DPoPOff unless
+	// DPOP says otherwise.
+	dpop ginjwt.DPoPMode
 }
 
 // defaultPublicURL is the public URL of an app started with the defaults.
@@ -195,6 +202,15 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 	}
 	if v, _ := lookup("COOKIE_INSECURE"); v == "1" {
 		cfg.cookieInsecure = true
+	}
+	switch v, _ := lookup("DPOP"); v {
+	case "", "off":
+	case "optional":
+		cfg.dpop = ginjwt.DPoPOptional
+	case "required":
+		cfg.dpop = ginjwt.DPoPRequired
+	default:
+		return cfg, fmt.Errorf("DPOP=%q: want optional, required or off", v)
 	}
 	if v, ok := lookup("ACCESS_TTL"); ok && v != "" {
 		ttl, err := time.ParseDuration(v)
@@ -282,6 +298,9 @@ func newAuth(rdb redis.UniversalClient, cfg config, log *slog.Logger, tel *telem
 		OnEvent:      logEvent(log),
 		AccessTTL:    cfg.accessTTL,
 		Issuer:       cfg.issuer(),
+		// Proofs name the public URL: the bearer routes bind sessions, and
+		// the API's guard (the browser Auth's) checks bound tokens.
+		DPoP: ginjwt.DPoPOptions{Mode: cfg.dpop, BaseURL: cfg.issuer()},
 	}
 	if cfg.introspection.ID != "" {
 		opts.Clients = []ginjwt.ClientCredentials{cfg.introspection}

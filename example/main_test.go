@@ -193,6 +193,14 @@ func TestLoadConfig(t *testing.T) {
 	if err != nil || len(cfg.sentinelAddrs) != 2 || cfg.sentinelAddrs[1] != "b:2" || cfg.masterName != "m" {
 		t.Fatalf("Sentinel set: got %+v, %v", cfg, err)
 	}
+	for v, want := range map[string]ginjwt.DPoPMode{"": ginjwt.DPoPOff, "off": ginjwt.DPoPOff, "optional": ginjwt.DPoPOptional, "required": ginjwt.DPoPRequired} {
+		if cfg, err := loadConfig(env(map[string]string{"DPOP": v})); err != nil || cfg.dpop != want {
+			t.Errorf("DPOP=%q: got mode %d, %v; want %d", v, cfg.dpop, err, want)
+		}
+	}
+	if _, err := loadConfig(env(map[string]string{"DPOP": "yes"})); err == nil || !strings.Contains(err.Error(), "DPOP") {
+		t.Errorf("DPOP=yes: got %v, want an error naming DPOP", err)
+	}
 	cfg, err = loadConfig(env(map[string]string{"REDIS_ADDR": "a:1", "REDIS_REPLICA_ACKS": "1", "REDIS_REPLICA_ACK_TIMEOUT": "200ms"}))
 	if err != nil || cfg.replicaAcks != 1 || cfg.ackTimeout != 200*time.Millisecond {
 		t.Fatalf("replica acks set: got %+v, %v", cfg, err)

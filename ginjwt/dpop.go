@@ -34,9 +34,11 @@ const (
 // DPoPOptions configure sender-constrained tokens (RFC 9449): a session
 // bound to a key the client holds, so that its tokens are useless without
 // that key. Only the bearer transport (the Authorization header) takes
-// DPoP; New refuses it with Options.Cookies. The store must implement
-// ProofStore (redisstore and memstore do): the guard remembers each
-// proof's id to refuse it a second time.
+// DPoP: an Auth with Options.Cookies never binds its own sessions, whose
+// tokens travel in cookies, but its guard checks DPoP-bound tokens sent in
+// the header, so one guard serves browsers and DPoP clients alike. The
+// store must implement ProofStore (redisstore and memstore do): the guard
+// remembers each proof's id to refuse it a second time.
 type DPoPOptions struct {
 	// Mode turns DPoP on. Default DPoPOff.
 	Mode DPoPMode
@@ -49,7 +51,8 @@ type DPoPOptions struct {
 	BaseURL string
 
 	// Algorithms are the proof algorithms accepted, among ES256, EdDSA,
-	// RS256 and PS256. Default all four.
+	// RS256 and PS256; EdDSA also takes proofs that name it "Ed25519", as
+	// RFC 9864 does. Default all of them.
 	Algorithms []string
 
 	// MaxAge is how old a proof may be, by its iat; it may also be up to 10
@@ -102,9 +105,6 @@ func newDPoPBinding(o *Options) (*dpopBinding, error) {
 	if d.Mode != DPoPOptional && d.Mode != DPoPRequired {
 		return nil, fmt.Errorf("%w: Options.DPoP.Mode %d is not a DPoPMode", ErrInvalidOptions, d.Mode)
 	}
-	if o.Cookies != nil {
-		return nil, fmt.Errorf("%w: Options.DPoP needs the bearer transport; turn Options.Cookies off or use another Auth for cookies", ErrInvalidOptions)
-	}
 	proofs, ok := o.Store.(ProofStore)
 	if !ok {
 		return nil, fmt.Errorf("%w: Options.DPoP needs a Store that implements ginjwt.ProofStore (redisstore and memstore do)", ErrInvalidOptions)
@@ -127,7 +127,7 @@ func newDPoPBinding(o *Options) (*dpopBinding, error) {
 	}
 	algs := d.Algorithms
 	if len(algs) == 0 {
-		algs = []string{dpop.ES256, dpop.EdDSA, dpop.RS256, dpop.PS256}
+		algs = []string{dpop.ES256, dpop.EdDSA, dpop.Ed25519, dpop.RS256, dpop.PS256}
 	}
 	v, err := dpop.New(dpop.Config{Algorithms: algs, MaxAge: d.MaxAge, MaxFutureSkew: dpopFutureSkew, Now: o.Now})
 	if err != nil {
@@ -203,8 +203,8 @@ func sameKey(cnf *Confirmation, p dpop.Proof) bool {
 // confirmation its tokens carry, or nil for a bearer session.
 func (a *Auth) bindLogin(c *gin.Context) (*Confirmation, error) {
 	d := a.dpop
-	if d == nil {
-		return nil, nil
+	if d == nil || a.cookies != nil {
+		return nil, nil // cookie sessions are never bound
 	}
 	if len(c.Request.Header.Values("DPoP")) == 0 && d.mode == DPoPOptional {
 		return nil, nil
@@ -228,8 +228,8 @@ func (a *Auth) bindRefresh(c *gin.Context, claims *Claims) (*Confirmation, error
 		}
 		return nil, nil
 	}
-	if claims.Confirmation == nil && d.mode == DPoPOptional && len(c.Request.Header.Values("DPoP")) == 0 {
-		return nil, nil
+	if claims.Confirmation == nil && (a.cookies != nil || d.mode == DPoPOptional && len(c.Request.Header.Values("DPoP")) == 0) {
+		return nil, nil // cookie sessions are never bound
 	}
 	p, err := d.proof(c, "")
 	if err != nil {

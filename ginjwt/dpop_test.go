@@ -128,7 +128,7 @@ func expectDPoPChallenge(t *testing.T, what string, r response, code, challengeE
 	expect(t, what, r, http.StatusUnauthorized, code)
 	var found bool
 	for _, h := range r.header.Values("WWW-Authenticate") {
-		found = found || strings.HasPrefix(h, "DPoP ") && strings.Contains(h, `error="`+challengeError+`"`) && strings.Contains(h, `algs="ES256 EdDSA RS256 PS256"`)
+		found = found || strings.HasPrefix(h, "DPoP ") && strings.Contains(h, `error="`+challengeError+`"`) && strings.Contains(h, `algs="ES256 EdDSA Ed25519 RS256 PS256"`)
 	}
 	if !found {
 		t.Fatalf("%s: WWW-Authenticate %q lacks the DPoP challenge with error %s", what, r.header.Values("WWW-Authenticate"), challengeError)
@@ -271,7 +271,6 @@ func TestDPoPOptionsChecked(t *testing.T) {
 		"HS256 proofs":        func(o *ginjwt.Options) { o.DPoP.Algorithms = []string{"HS256"} },
 		"max age too long":    func(o *ginjwt.Options) { o.DPoP.MaxAge = time.Hour },
 		"too many proofs":     func(o *ginjwt.Options) { o.DPoP.ProofsPerSession = 1_000_000 },
-		"with cookies":        func(o *ginjwt.Options) { o.Cookies = &ginjwt.CookieOptions{RefreshPath: "/auth/refresh"} },
 	} {
 		o := valid()
 		change(&o)
@@ -284,4 +283,26 @@ func TestDPoPOptionsChecked(t *testing.T) {
 	if _, err := ginjwt.New(o); err != nil {
 		t.Errorf("http on localhost refused: %v", err)
 	}
+}
+
+// An Auth with cookies and DPoP never binds its cookie sessions, and its
+// guard takes both: cookie sessions, and DPoP-bound tokens of another
+// Auth's logins in the Authorization header with their proofs.
+func TestDPoPWithCookies(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b redistest.Backend) {
+		bearer := newApp(t, b, withDPoP(ginjwt.DPoPRequired))
+		browser := newAppAt(t, b, bearer.prefix, func(o *ginjwt.Options) {
+			withDPoP(ginjwt.DPoPRequired)(o)
+			o.Cookies = &ginjwt.CookieOptions{RefreshPath: "/auth/refresh"}
+		})
+		r := browser.do("POST", "/auth/login", "application/json", `{"username":"alice","password":"alice-pw"}`)
+		if tr := r.tokens(t); tr.TokenType != "Bearer" {
+			t.Fatalf("cookie login: token_type %q; want Bearer (cookie sessions are never bound)", tr.TokenType)
+		}
+		k := newDPoPKey(t)
+		tr := bearer.dpopLogin(k)
+		r = browser.do("GET", "/api/me", "", "", "Authorization", "DPoP "+tr.AccessToken, "DPoP", k.proof(t, browser, "GET", "/api/me", tr.AccessToken))
+		expect(t, "a bound token at the cookie Auth's guard", r, http.StatusOK, "")
+		expectDPoPChallenge(t, "the bound token as a bearer token there", browser.me(tr.AccessToken), "token_invalid", "invalid_token")
+	})
 }

@@ -7,8 +7,12 @@ import "time"
 const (
 	ES256 = "ES256" // ECDSA on P-256 with SHA-256; jwk kty "EC", crv "P-256"
 	EdDSA = "EdDSA" // Ed25519; jwk kty "OKP", crv "Ed25519"
-	RS256 = "RS256" // RSASSA-PKCS1-v1_5 with SHA-256; jwk kty "RSA"
-	PS256 = "PS256" // RSASSA-PSS with SHA-256, salt length 32; jwk kty "RSA"
+	// Ed25519 is RFC 9864's fully specified name of EdDSA with Ed25519,
+	// which newer clients (such as the dpop npm package) send instead of
+	// "EdDSA". Accepting one accepts the other.
+	Ed25519 = "Ed25519"
+	RS256   = "RS256" // RSASSA-PKCS1-v1_5 with SHA-256; jwk kty "RSA"
+	PS256   = "PS256" // RSASSA-PSS with SHA-256, salt length 32; jwk kty "RSA"
 )
 
 // Defaults for the zero fields of Config.
@@ -76,7 +80,7 @@ func algIndex(alg string) int {
 	switch alg {
 	case ES256:
 		return 0
-	case EdDSA:
+	case EdDSA, Ed25519:
 		return 1
 	case RS256:
 		return 2

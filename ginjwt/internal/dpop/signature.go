@@ -17,7 +17,7 @@ func (v *Verifier) keyFits(alg string, pub crypto.PublicKey) string {
 		if _, ok := pub.(*ecdsa.PublicKey); ok {
 			return ""
 		}
-	case EdDSA:
+	case EdDSA, Ed25519:
 		if _, ok := pub.(ed25519.PublicKey); ok {
 			return ""
 		}
@@ -48,7 +48,7 @@ func verifySignature(alg string, pub crypto.PublicKey, input string, sig []byte)
 		r := new(big.Int).SetBytes(sig[:32])
 		s := new(big.Int).SetBytes(sig[32:])
 		return ecdsa.Verify(k, sum[:], r, s)
-	case EdDSA:
+	case EdDSA, Ed25519:
 		k, ok := pub.(ed25519.PublicKey)
 		return ok && ed25519.Verify(k, []byte(input), sig)
 	case RS256:

@@ -3,9 +3,11 @@ package dpop
 import (
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"maps"
 	"math/big"
@@ -614,5 +616,34 @@ func TestAccessTokenHash(t *testing.T) {
 	const token = "Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU"
 	if got := AccessTokenHash(token); got != "fUHyO2r2Z3DZ53EsNrWBb0xWXoaNy59IiKCAqksmQEo" {
 		t.Errorf("AccessTokenHash = %q", got)
+	}
+}
+
+// A proof naming its algorithm "Ed25519" (RFC 9864's fully specified name,
+// which the dpop npm package sends) verifies as EdDSA does, and a verifier
+// configured for EdDSA takes it; its jwk must still be an Ed25519 key.
+func TestVerifyAcceptsEd25519Name(t *testing.T) {
+	k := testKeys()
+	header := k.ed.header()
+	header["alg"] = Ed25519
+	h, _ := json.Marshal(header)
+	c, _ := json.Marshal(validClaims())
+	input := enc.EncodeToString(h) + "." + enc.EncodeToString(c)
+	proof := input + "." + enc.EncodeToString(ed25519.Sign(k.ed.priv.(ed25519.PrivateKey), []byte(input)))
+	for _, algs := range [][]string{nil, {EdDSA}, {Ed25519}} {
+		p, err := testVerifier(t, Config{Algorithms: algs}).Verify(proof, testRequest())
+		if err != nil || p.Algorithm != Ed25519 || p.JKT != wantJKT(k.ed.jwk()) {
+			t.Errorf("Algorithms %v: %+v, %v", algs, p, err)
+		}
+	}
+	if _, err := testVerifier(t, Config{Algorithms: []string{ES256}}).Verify(proof, testRequest()); !errors.Is(err, ErrInvalidProof) {
+		t.Errorf("an ES256-only verifier took an Ed25519 proof: %v", err)
+	}
+	header["jwk"] = k.ec.jwk()
+	h, _ = json.Marshal(header)
+	input = enc.EncodeToString(h) + "." + enc.EncodeToString(c)
+	proof = input + "." + enc.EncodeToString(ed25519.Sign(k.ed.priv.(ed25519.PrivateKey), []byte(input)))
+	if _, err := testVerifier(t, Config{}).Verify(proof, testRequest()); !errors.Is(err, ErrInvalidProof) {
+		t.Errorf("Ed25519 with an EC jwk accepted: %v", err)
 	}
 }
