@@ -34,6 +34,8 @@
 //	DPOP=optional|required  DPoP (RFC 9449) on the bearer routes: a login
 //	            with a DPoP proof (required: every login) binds the session
 //	            to the client's key; proofs name PUBLIC_URL. Unset: off
+//	DPOP_NONCE_LIFETIME  with DPOP: proofs must carry a server nonce
+//	            (DPoP-Nonce header), a new one each period, such as 5m
 //
 // Demo users: alice / wonderland (admin) and bob / builder. Routes:
 //
@@ -115,8 +117,9 @@ type config struct {
 	otelMetrics, otelTraces string
 
 	// dpop is the DPoP mode of the bearer routes; ginjwt.DPoPOff unless
-	// DPOP says otherwise.
-	dpop ginjwt.DPoPMode
+	// DPOP says otherwise. dpopNonce is DPOP_NONCE_LIFETIME; 0: no nonces.
+	dpop      ginjwt.DPoPMode
+	dpopNonce time.Duration
 }
 
 // defaultPublicURL is the public URL of an app started with the defaults.
@@ -212,6 +215,13 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 	default:
 		return cfg, fmt.Errorf("DPOP=%q: want optional, required or off", v)
 	}
+	if v, ok := lookup("DPOP_NONCE_LIFETIME"); ok && v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || cfg.dpop == ginjwt.DPoPOff {
+			return cfg, fmt.Errorf("DPOP_NONCE_LIFETIME=%q: want a duration such as 5m, with DPOP set", v)
+		}
+		cfg.dpopNonce = d
+	}
 	if v, ok := lookup("ACCESS_TTL"); ok && v != "" {
 		ttl, err := time.ParseDuration(v)
 		if err != nil || ttl < time.Second {
@@ -300,7 +310,7 @@ func newAuth(rdb redis.UniversalClient, cfg config, log *slog.Logger, tel *telem
 		Issuer:       cfg.issuer(),
 		// Proofs name the public URL: the bearer routes bind sessions, and
 		// the API's guard (the browser Auth's) checks bound tokens.
-		DPoP: ginjwt.DPoPOptions{Mode: cfg.dpop, BaseURL: cfg.issuer()},
+		DPoP: ginjwt.DPoPOptions{Mode: cfg.dpop, BaseURL: cfg.issuer(), NonceLifetime: cfg.dpopNonce},
 	}
 	if cfg.introspection.ID != "" {
 		opts.Clients = []ginjwt.ClientCredentials{cfg.introspection}

@@ -201,6 +201,14 @@ func TestLoadConfig(t *testing.T) {
 	if _, err := loadConfig(env(map[string]string{"DPOP": "yes"})); err == nil || !strings.Contains(err.Error(), "DPOP") {
 		t.Errorf("DPOP=yes: got %v, want an error naming DPOP", err)
 	}
+	if cfg, err := loadConfig(env(map[string]string{"DPOP": "required", "DPOP_NONCE_LIFETIME": "5m"})); err != nil || cfg.dpopNonce != 5*time.Minute {
+		t.Errorf("DPOP_NONCE_LIFETIME=5m: got %v, %v", cfg.dpopNonce, err)
+	}
+	for _, bad := range []map[string]string{{"DPOP_NONCE_LIFETIME": "5m"}, {"DPOP": "optional", "DPOP_NONCE_LIFETIME": "soon"}} {
+		if _, err := loadConfig(env(bad)); err == nil || !strings.Contains(err.Error(), "DPOP_NONCE_LIFETIME") {
+			t.Errorf("%v: got %v, want an error naming DPOP_NONCE_LIFETIME", bad, err)
+		}
+	}
 	cfg, err = loadConfig(env(map[string]string{"REDIS_ADDR": "a:1", "REDIS_REPLICA_ACKS": "1", "REDIS_REPLICA_ACK_TIMEOUT": "200ms"}))
 	if err != nil || cfg.replicaAcks != 1 || cfg.ackTimeout != 200*time.Millisecond {
 		t.Fatalf("replica acks set: got %+v, %v", cfg, err)

@@ -132,7 +132,7 @@ func TestOpenAPIDocument(t *testing.T) {
 	for _, err := range []error{
 		ginjwt.ErrTokenMissing, ginjwt.ErrTokenMalformed, ginjwt.ErrTokenInvalid, ginjwt.ErrTokenExpired,
 		ginjwt.ErrTokenNotYetValid, ginjwt.ErrTokenWrongType, ginjwt.ErrTokenRevoked, ginjwt.ErrRefreshReused,
-		ginjwt.ErrSessionExpired, ginjwt.ErrAccountDisabled, ginjwt.ErrKeyUnknown, ginjwt.ErrInvalidDPoPProof, ginjwt.ErrInvalidCredentials,
+		ginjwt.ErrSessionExpired, ginjwt.ErrAccountDisabled, ginjwt.ErrKeyUnknown, ginjwt.ErrInvalidDPoPProof, ginjwt.ErrUseDPoPNonce, ginjwt.ErrInvalidCredentials,
 		ginjwt.ErrInsufficientAuth, ginjwt.ErrInsufficientScope, ginjwt.ErrCSRF, ginjwt.ErrSessionNotFound,
 		ginjwt.ErrBadRequest, ginjwt.ErrTooManyRequests, ginjwt.ErrStoreUnavailable, ginjwt.ErrServer,
 	} {

@@ -96,7 +96,7 @@ func New(o Options) (*Auth, error) {
 	if err != nil {
 		return nil, err
 	}
-	dpop, err := newDPoPBinding(&o)
+	dpop, err := newDPoPBinding(&o, keys)
 	if err != nil {
 		return nil, err
 	}

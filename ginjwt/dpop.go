@@ -59,6 +59,17 @@ type DPoPOptions struct {
 	// seconds in the future. Default 60 seconds, at most 5 minutes.
 	MaxAge time.Duration
 
+	// NonceLifetime, when set, makes every proof carry a nonce of the
+	// server's (RFC 9449 §8, §9): each response to a request with a proof
+	// carries the current one in the DPoP-Nonce header, a new one every
+	// NonceLifetime, and a proof without a nonce of the current or the
+	// previous period answers use_dpop_nonce with the header, for the
+	// client to retry once. It bounds how long a proof made in advance
+	// stays usable. Nonces need no storage: they are MACs of the period
+	// under a key derived from Keys[0]. Default 0: no nonces. At least 10
+	// seconds, at most a day.
+	NonceLifetime time.Duration
+
 	// ProofsPerSession bounds the proofs a session may present within
 	// MaxAge (plus 10 seconds): the replay cache's memory per session. A
 	// client past it is refused until its oldest proofs age out. Default
@@ -94,10 +105,12 @@ type dpopBinding struct {
 	limit    int
 	algs     string // for WWW-Authenticate: "ES256 EdDSA …"
 	proofs   ProofStore
+	nonces   *nonces // nil without NonceLifetime
 }
 
-// newDPoPBinding validates o.DPoP; nil when DPoP is off.
-func newDPoPBinding(o *Options) (*dpopBinding, error) {
+// newDPoPBinding validates o.DPoP; nil when DPoP is off. keys are the
+// validated Options.Keys, whose current key makes the nonces.
+func newDPoPBinding(o *Options, keys *keyring) (*dpopBinding, error) {
 	d := o.DPoP
 	if d.Mode == DPoPOff {
 		return nil, nil
@@ -133,8 +146,15 @@ func newDPoPBinding(o *Options) (*dpopBinding, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: Options.DPoP: %w", ErrInvalidOptions, err)
 	}
+	var n *nonces
+	if d.NonceLifetime != 0 {
+		if d.NonceLifetime < 10*time.Second || d.NonceLifetime > 24*time.Hour {
+			return nil, fmt.Errorf("%w: Options.DPoP.NonceLifetime %v must be between 10s and 24h", ErrInvalidOptions, d.NonceLifetime)
+		}
+		n = &nonces{key: keys.signer.nonce, lifetime: d.NonceLifetime, now: o.Now}
+	}
 	return &dpopBinding{mode: d.Mode, base: base, verifier: v, ttl: d.MaxAge + dpopFutureSkew,
-		limit: d.ProofsPerSession, algs: strings.Join(algs, " "), proofs: proofs}, nil
+		limit: d.ProofsPerSession, algs: strings.Join(algs, " "), proofs: proofs, nonces: n}, nil
 }
 
 // dpopBaseURL checks Options.DPoP.BaseURL and returns it without a
@@ -175,6 +195,9 @@ func (d *dpopBinding) proof(c *gin.Context, accessToken string) (dpop.Proof, err
 	default:
 		return dpop.Proof{}, fmt.Errorf("%w: several DPoP headers", ErrInvalidDPoPProof)
 	}
+	if d.nonces != nil {
+		c.Header("DPoP-Nonce", d.nonces.current())
+	}
 	p, err := d.verifier.Verify(values[0], dpop.Request{
 		Method:      c.Request.Method,
 		URI:         d.base + c.Request.URL.EscapedPath(),
@@ -182,6 +205,9 @@ func (d *dpopBinding) proof(c *gin.Context, accessToken string) (dpop.Proof, err
 	})
 	if err != nil {
 		return dpop.Proof{}, fmt.Errorf("%w: %w", ErrInvalidDPoPProof, err)
+	}
+	if d.nonces != nil && !d.nonces.valid(p.Nonce) {
+		return dpop.Proof{}, fmt.Errorf("%w: nonce missing, stale or not the server's", ErrUseDPoPNonce)
 	}
 	return p, nil
 }
@@ -337,8 +363,8 @@ func (e *dpopChallenge) setHeader(c *gin.Context, info errorInfo) {
 	switch info.sentinel {
 	case ErrTokenMissing:
 		v = `DPoP algs="` + e.algs + `"`
-	case ErrInvalidDPoPProof:
-		v = `DPoP error="invalid_dpop_proof", error_description="` + info.description + `", algs="` + e.algs + `"`
+	case ErrInvalidDPoPProof, ErrUseDPoPNonce:
+		v = `DPoP error="` + info.code + `", error_description="` + info.description + `", algs="` + e.algs + `"`
 	default:
 		v = `DPoP error="invalid_token", error_description="` + info.description + `", algs="` + e.algs + `"`
 	}

@@ -264,13 +264,14 @@ func TestDPoPOptionsChecked(t *testing.T) {
 		t.Fatalf("valid DPoP options refused: %v", err)
 	}
 	for name, change := range map[string]func(*ginjwt.Options){
-		"no base URL":         func(o *ginjwt.Options) { o.DPoP.BaseURL = "" },
-		"http, not localhost": func(o *ginjwt.Options) { o.DPoP.BaseURL = "http://api.example.com" },
-		"base URL with query": func(o *ginjwt.Options) { o.DPoP.BaseURL = "https://api.example.com/?a=1" },
-		"unknown mode":        func(o *ginjwt.Options) { o.DPoP.Mode = 7 },
-		"HS256 proofs":        func(o *ginjwt.Options) { o.DPoP.Algorithms = []string{"HS256"} },
-		"max age too long":    func(o *ginjwt.Options) { o.DPoP.MaxAge = time.Hour },
-		"too many proofs":     func(o *ginjwt.Options) { o.DPoP.ProofsPerSession = 1_000_000 },
+		"no base URL":          func(o *ginjwt.Options) { o.DPoP.BaseURL = "" },
+		"http, not localhost":  func(o *ginjwt.Options) { o.DPoP.BaseURL = "http://api.example.com" },
+		"base URL with query":  func(o *ginjwt.Options) { o.DPoP.BaseURL = "https://api.example.com/?a=1" },
+		"unknown mode":         func(o *ginjwt.Options) { o.DPoP.Mode = 7 },
+		"HS256 proofs":         func(o *ginjwt.Options) { o.DPoP.Algorithms = []string{"HS256"} },
+		"max age too long":     func(o *ginjwt.Options) { o.DPoP.MaxAge = time.Hour },
+		"too many proofs":      func(o *ginjwt.Options) { o.DPoP.ProofsPerSession = 1_000_000 },
+		"nonce lifetime short": func(o *ginjwt.Options) { o.DPoP.NonceLifetime = time.Second },
 	} {
 		o := valid()
 		change(&o)
@@ -304,5 +305,63 @@ func TestDPoPWithCookies(t *testing.T) {
 		r = browser.do("GET", "/api/me", "", "", "Authorization", "DPoP "+tr.AccessToken, "DPoP", k.proof(t, browser, "GET", "/api/me", tr.AccessToken))
 		expect(t, "a bound token at the cookie Auth's guard", r, http.StatusOK, "")
 		expectDPoPChallenge(t, "the bound token as a bearer token there", browser.me(tr.AccessToken), "token_invalid", "invalid_token")
+	})
+}
+
+// With NonceLifetime every proof must carry the server's current or
+// previous nonce: without one, login answers 400 and the guard 401
+// use_dpop_nonce, each with a DPoP-Nonce header to retry with.
+func TestDPoPNonces(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b redistest.Backend) {
+		a := newApp(t, b, func(o *ginjwt.Options) {
+			withDPoP(ginjwt.DPoPRequired)(o)
+			o.DPoP.NonceLifetime = time.Minute
+		})
+		k := newDPoPKey(t)
+		login := func(nonce string) response {
+			return a.do("POST", "/auth/login", "application/json", `{"username":"alice","password":"alice-pw"}`,
+				"DPoP", k.proof(t, a, "POST", "/auth/login", "", func(c map[string]any) {
+					if nonce != "" {
+						c["nonce"] = nonce
+					}
+				}))
+		}
+		r := login("")
+		expectOAuth(t, "login without a nonce", r, "use_dpop_nonce", "use_dpop_nonce")
+		nonce := r.header.Get("DPoP-Nonce")
+		if nonce == "" {
+			t.Fatal("use_dpop_nonce without a DPoP-Nonce header")
+		}
+		expectOAuth(t, "login with another nonce", login("bm90LWEtbm9uY2U"), "use_dpop_nonce", "use_dpop_nonce")
+		r = login(nonce)
+		tr := r.tokens(t)
+		if r.header.Get("DPoP-Nonce") != nonce {
+			t.Fatalf("the answer's nonce %q; want the current %q", r.header.Get("DPoP-Nonce"), nonce)
+		}
+		get := func(nonce string) response {
+			return a.do("GET", "/api/me", "", "", "Authorization", "DPoP "+tr.AccessToken,
+				"DPoP", k.proof(t, a, "GET", "/api/me", tr.AccessToken, func(c map[string]any) {
+					if nonce != "" {
+						c["nonce"] = nonce
+					}
+				}))
+		}
+		expect(t, "guard with the nonce", get(nonce), http.StatusOK, "")
+		expectDPoPChallenge(t, "guard without a nonce", get(""), "use_dpop_nonce", "use_dpop_nonce")
+
+		a.clock.Advance(time.Minute) // the next period: the old nonce still passes, a new one is handed out
+		r = get(nonce)
+		expect(t, "the previous period's nonce", r, http.StatusOK, "")
+		next := r.header.Get("DPoP-Nonce")
+		if next == "" || next == nonce {
+			t.Fatalf("after a period the nonce is %q, was %q; want a new one", next, nonce)
+		}
+		a.clock.Advance(time.Minute)
+		r = get(nonce)
+		expectDPoPChallenge(t, "a nonce two periods old", r, "use_dpop_nonce", "use_dpop_nonce")
+		if r.header.Get("DPoP-Nonce") == "" {
+			t.Fatal("use_dpop_nonce at the guard without a DPoP-Nonce header")
+		}
+		expect(t, "the current nonce", get(r.header.Get("DPoP-Nonce")), http.StatusOK, "")
 	})
 }

@@ -25,6 +25,7 @@ var (
 	ErrAccountDisabled    = errors.New("ginjwt: account disabled")
 	ErrKeyUnknown         = errors.New("ginjwt: signing key unknown")
 	ErrInvalidDPoPProof   = errors.New("ginjwt: invalid DPoP proof")
+	ErrUseDPoPNonce       = errors.New("ginjwt: DPoP proof without the server's nonce")
 	ErrInvalidCredentials = errors.New("ginjwt: invalid credentials")
 	ErrInsufficientScope  = errors.New("ginjwt: insufficient scope")
 	ErrInsufficientAuth   = errors.New("ginjwt: insufficient user authentication")
@@ -63,6 +64,7 @@ var errorTable = []errorInfo{
 	{ErrAccountDisabled, http.StatusUnauthorized, "account_disabled", "The account can no longer sign in; the session has ended."},
 	{ErrKeyUnknown, http.StatusUnauthorized, "key_unknown", "The token was signed with a key no longer in use; log in again."},
 	{ErrInvalidDPoPProof, http.StatusUnauthorized, "invalid_dpop_proof", "The DPoP proof is missing, not valid, or not of the token's key."},
+	{ErrUseDPoPNonce, http.StatusUnauthorized, "use_dpop_nonce", "The DPoP proof must carry the nonce of the DPoP-Nonce header."},
 	{ErrInvalidCredentials, http.StatusUnauthorized, "invalid_credentials", "The credentials are not valid."},
 	{ErrInsufficientAuth, http.StatusUnauthorized, "insufficient_user_authentication", "A more recent or stronger authentication is required."},
 	{ErrInsufficientScope, http.StatusForbidden, "insufficient_scope", "The token does not grant access to this resource."},
@@ -180,8 +182,8 @@ func grantError(err error) error {
 	switch info := lookupError(err); {
 	case info.sentinel == ErrBadRequest, info.sentinel == ErrTokenMissing:
 		return &GrantError{Code: grantInvalidRequest, Err: err}
-	case info.sentinel == ErrInvalidDPoPProof:
-		return &GrantError{Code: info.code, Err: err} // RFC 9449 §5
+	case info.sentinel == ErrInvalidDPoPProof, info.sentinel == ErrUseDPoPNonce:
+		return &GrantError{Code: info.code, Err: err} // RFC 9449 §5, §8
 	case info.status == http.StatusUnauthorized:
 		return &GrantError{Code: grantInvalidGrant, Err: err}
 	}

@@ -82,6 +82,7 @@ type signingKey struct {
 	access  jwtKey
 	refresh jwtKey
 	csrf    []byte           // HMAC key of CSRF tokens; nil for verify-only keys
+	nonce   []byte           // HMAC key of DPoP nonces; nil for verify-only keys
 	public  crypto.PublicKey // served in the JWKS; nil for HMAC keys
 }
 
@@ -98,6 +99,7 @@ type keyring struct {
 const (
 	refreshKeyInfo = "jwtguard refresh token v1"
 	csrfKeyInfo    = "jwtguard csrf token v1"
+	nonceKeyInfo   = "jwtguard dpop nonce v1"
 )
 
 // newKeyring validates keys and derives the refresh and CSRF keys.
@@ -214,6 +216,9 @@ func (sk *signingKey) derive(refreshMethod jwt.SigningMethod, material []byte) e
 	csrf, err := hkdf.Key(sha256.New, material, nil, csrfKeyInfo, 32)
 	if err != nil {
 		return fmt.Errorf(": deriving the CSRF key: %w", err)
+	}
+	if sk.nonce, err = hkdf.Key(sha256.New, material, nil, nonceKeyInfo, 32); err != nil {
+		return fmt.Errorf(": deriving the DPoP nonce key: %w", err)
 	}
 	sk.refresh = jwtKey{method: refreshMethod, sign: refresh, verify: refresh, macs: hmacPool(refreshMethod, refresh)}
 	sk.csrf = csrf

@@ -117,3 +117,43 @@ test('the ath the dpop package computes is the one the server checks', async () 
   const claims = JSON.parse(Buffer.from((await proof(key, 'GET', '/x', token)).split('.')[1], 'base64url').toString());
   assert.equal(claims.ath, createHash('sha256').update(token).digest('base64url'));
 });
+
+describe('DPoP server nonces (DPOP_NONCE_LIFETIME) with the dpop package', () => {
+  let nonceServer;
+  before(async () => {
+    nonceServer = await startExample({ env: { DPOP: 'required', PUBLIC_URL, DPOP_NONCE_LIFETIME: '5m' } });
+  });
+  after(async () => {
+    await nonceServer?.stop();
+  });
+
+  test('a proof without the nonce is refused with one to retry with', async () => {
+    const at = (path) => nonceServer.url + path;
+    const key = await keyPair('ES256', { extractable: false });
+    const first = await fetch(at('/auth/login'), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', DPoP: await proof(key, 'POST', '/auth/login') },
+      body: JSON.stringify(alice),
+    });
+    assert.equal(first.status, 400);
+    assert.equal((await first.json()).error, 'use_dpop_nonce');
+    const nonce = first.headers.get('dpop-nonce');
+    assert.ok(nonce, 'the refusal carries DPoP-Nonce');
+
+    const login = await fetch(at('/auth/login'), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', DPoP: await DPoP.generateProof(key, PUBLIC_URL + '/auth/login', 'POST', nonce) },
+      body: JSON.stringify(alice),
+    });
+    assert.equal(login.status, 200);
+    const { access_token: access } = await login.json();
+
+    const without = await fetch(at('/api/me'), { headers: { Authorization: `DPoP ${access}`, DPoP: await proof(key, 'GET', '/api/me', access) } });
+    assert.equal(without.status, 401);
+    assert.match(without.headers.get('www-authenticate'), /^DPoP error="use_dpop_nonce"/);
+    const me = await fetch(at('/api/me'), {
+      headers: { Authorization: `DPoP ${access}`, DPoP: await DPoP.generateProof(key, PUBLIC_URL + '/api/me', 'GET', without.headers.get('dpop-nonce'), access) },
+    });
+    assert.equal(me.status, 200);
+  });
+});
