@@ -1,67 +1,17 @@
 package bench
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"testing"
-	"time"
 
 	"github.com/jwtguard/jwtguard/ginjwt"
+	"github.com/jwtguard/jwtguard/ginjwt/dpoptest"
 )
 
 // dpopBase is the external URL the DPoP benchmarks' proofs name.
 const dpopBase = "https://bench.example"
-
-// dpopClient is a client's ES256 DPoP key.
-type dpopClient struct {
-	priv   *ecdsa.PrivateKey
-	header string // the proofs' base64url JOSE header
-}
-
-func newDPoPClient(tb testing.TB) *dpopClient {
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	pub, err := priv.PublicKey.Bytes()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	enc := base64.RawURLEncoding
-	h, _ := json.Marshal(map[string]any{"typ": "dpop+jwt", "alg": "ES256", "jwk": map[string]string{
-		"kty": "EC", "crv": "P-256", "x": enc.EncodeToString(pub[1:33]), "y": enc.EncodeToString(pub[33:])}})
-	return &dpopClient{priv: priv, header: enc.EncodeToString(h)}
-}
-
-// proof signs a proof for method and path, made for accessToken when not
-// empty.
-func (d *dpopClient) proof(tb testing.TB, method, path, accessToken string) string {
-	enc := base64.RawURLEncoding
-	jti := make([]byte, 16)
-	_, _ = rand.Read(jti)
-	claims := map[string]any{"jti": enc.EncodeToString(jti), "htm": method, "htu": dpopBase + path, "iat": time.Now().Unix()}
-	if accessToken != "" {
-		sum := sha256.Sum256([]byte(accessToken))
-		claims["ath"] = enc.EncodeToString(sum[:])
-	}
-	c, _ := json.Marshal(claims)
-	input := d.header + "." + enc.EncodeToString(c)
-	digest := sha256.Sum256([]byte(input))
-	r, s, err := ecdsa.Sign(rand.Reader, d.priv, digest[:])
-	if err != nil {
-		tb.Fatal(err)
-	}
-	sig := make([]byte, 64)
-	r.FillBytes(sig[:32])
-	s.FillBytes(sig[32:])
-	return input + "." + enc.EncodeToString(sig)
-}
 
 // proofsPerSession is how many requests of the DPoP benchmarks use one
 // session: fewer than the default DPoPOptions.ProofsPerSession (128), the
@@ -75,13 +25,13 @@ const proofsPerSession = 100
 func dpopGuard(b *testing.B, cfg ourConfig) (*ourApp, []*http.Request) {
 	cfg.dpop = true
 	a := newOurApp(b, cfg)
-	client := newDPoPClient(b)
+	client := dpoptest.NewKey()
 	reqs := make([]*http.Request, b.N+1)
 	var access string
 	for i := range reqs {
 		if i%proofsPerSession == 0 {
 			login := loginRequest(subject)
-			login.Header.Set("DPoP", client.proof(b, http.MethodPost, "/auth/login", ""))
+			login.Header.Set("DPoP", client.Proof(http.MethodPost, dpopBase+"/auth/login", ""))
 			w := httptest.NewRecorder()
 			a.engine.ServeHTTP(w, login)
 			var tr ginjwt.TokenResponse
@@ -92,7 +42,7 @@ func dpopGuard(b *testing.B, cfg ourConfig) (*ourApp, []*http.Request) {
 		}
 		req := httptest.NewRequest(http.MethodGet, pingPath, nil)
 		req.Header.Set("Authorization", "DPoP "+access)
-		req.Header.Set("DPoP", client.proof(b, http.MethodGet, pingPath, access))
+		req.Header.Set("DPoP", client.Proof(http.MethodGet, dpopBase+pingPath, access))
 		reqs[i] = req
 	}
 	return a, reqs

@@ -1,10 +1,6 @@
 package ginjwt_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -14,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jwtguard/jwtguard/ginjwt"
+	"github.com/jwtguard/jwtguard/ginjwt/dpoptest"
 	"github.com/jwtguard/jwtguard/internal/redistest"
 	"github.com/jwtguard/jwtguard/memstore"
 )
@@ -22,62 +19,16 @@ import (
 // the test server's address, as clients behind a proxy do.
 const dpopBase = "https://api.example.test"
 
-var b64url64 = base64.RawURLEncoding
+// dpopKey is a client's DPoP key, whose proofs are issued at the app's
+// clock.
+type dpopKey struct{ *dpoptest.Key }
 
-// dpopKey is a client's DPoP key: ES256 on P-256.
-type dpopKey struct {
-	priv *ecdsa.PrivateKey
-	jwk  map[string]string
-	jkt  string
-}
-
-func newDPoPKey(t *testing.T) *dpopKey {
-	t.Helper()
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, err := priv.PublicKey.Bytes() // 0x04 || X || Y
-	if err != nil {
-		t.Fatal(err)
-	}
-	x, y := b64url64.EncodeToString(pub[1:33]), b64url64.EncodeToString(pub[33:])
-	sum := sha256.Sum256([]byte(`{"crv":"P-256","kty":"EC","x":"` + x + `","y":"` + y + `"}`)) // RFC 7638
-	return &dpopKey{priv: priv, jwk: map[string]string{"kty": "EC", "crv": "P-256", "x": x, "y": y}, jkt: b64url64.EncodeToString(sum[:])}
-}
+func newDPoPKey(*testing.T) dpopKey { return dpopKey{dpoptest.NewKey()} }
 
 // proof signs a DPoP proof for method and path at the app's time, made for
 // accessToken when not empty; change may alter the claims before signing.
-func (k *dpopKey) proof(t *testing.T, a *app, method, path, accessToken string, change ...func(map[string]any)) string {
-	t.Helper()
-	claims := map[string]any{"jti": b64url64.EncodeToString(randomBytes(t, 16)), "htm": method, "htu": dpopBase + path, "iat": a.clock.Now().Unix()}
-	if accessToken != "" {
-		sum := sha256.Sum256([]byte(accessToken))
-		claims["ath"] = b64url64.EncodeToString(sum[:])
-	}
-	for _, f := range change {
-		f(claims)
-	}
-	header, _ := json.Marshal(map[string]any{"typ": "dpop+jwt", "alg": "ES256", "jwk": k.jwk})
-	payload, _ := json.Marshal(claims)
-	input := b64url64.EncodeToString(header) + "." + b64url64.EncodeToString(payload)
-	digest := sha256.Sum256([]byte(input))
-	r, s, err := ecdsa.Sign(rand.Reader, k.priv, digest[:])
-	if err != nil {
-		t.Fatal(err)
-	}
-	sig := make([]byte, 64)
-	r.FillBytes(sig[:32])
-	s.FillBytes(sig[32:])
-	return input + "." + b64url64.EncodeToString(sig)
-}
-
-func randomBytes(t *testing.T, n int) []byte {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return b
+func (k dpopKey) proof(t *testing.T, a *app, method, path, accessToken string, change ...func(map[string]any)) string {
+	return k.Proof(method, dpopBase+path, accessToken, append([]func(map[string]any){dpoptest.IssuedAt(a.clock.Now())}, change...)...)
 }
 
 func withDPoP(mode ginjwt.DPoPMode) func(*ginjwt.Options) {
@@ -85,7 +36,7 @@ func withDPoP(mode ginjwt.DPoPMode) func(*ginjwt.Options) {
 }
 
 // dpopLogin logs alice in with a proof of k.
-func (a *app) dpopLogin(k *dpopKey) ginjwt.TokenResponse {
+func (a *app) dpopLogin(k dpopKey) ginjwt.TokenResponse {
 	a.t.Helper()
 	return a.do("POST", "/auth/login", "application/json", `{"username":"alice","password":"alice-pw"}`,
 		"DPoP", k.proof(a.t, a, "POST", "/auth/login", "")).tokens(a.t)
@@ -99,11 +50,11 @@ func (a *app) dpopRefresh(refreshToken, proof string) response {
 	return a.do("POST", "/auth/refresh", "application/json", string(body), "DPoP", proof)
 }
 
-// cnfOf returns the cnf.jkt of a token, "" when it has none.
+// cnfOf returns the cnf.Thumbprint() of a token, "" when it has none.
 func cnfOf(t *testing.T, token string) string {
 	t.Helper()
 	parts := strings.Split(token, ".")
-	payload, err := b64url64.DecodeString(parts[1])
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,8 +94,8 @@ func TestDPoPBoundAccess(t *testing.T) {
 		a := newApp(t, b, withDPoP(ginjwt.DPoPOptional))
 		k, other := newDPoPKey(t), newDPoPKey(t)
 		tr := a.dpopLogin(k)
-		if tr.TokenType != "DPoP" || cnfOf(t, tr.AccessToken) != k.jkt || cnfOf(t, tr.RefreshToken) != k.jkt {
-			t.Fatalf("token_type %q, cnf.jkt %q / %q; want DPoP bound to %q", tr.TokenType, cnfOf(t, tr.AccessToken), cnfOf(t, tr.RefreshToken), k.jkt)
+		if tr.TokenType != "DPoP" || cnfOf(t, tr.AccessToken) != k.Thumbprint() || cnfOf(t, tr.RefreshToken) != k.Thumbprint() {
+			t.Fatalf("token_type %q, cnf.Thumbprint() %q / %q; want DPoP bound to %q", tr.TokenType, cnfOf(t, tr.AccessToken), cnfOf(t, tr.RefreshToken), k.Thumbprint())
 		}
 		get := func(proof string, header ...string) response {
 			h := append([]string{"Authorization", "DPoP " + tr.AccessToken}, header...)
@@ -189,7 +140,7 @@ func TestDPoPRefresh(t *testing.T) {
 		expectOAuth(t, "with the thief's key", a.dpopRefresh(tr.RefreshToken, thief.proof(t, a, "POST", "/auth/refresh", "")), "invalid_dpop_proof", "invalid_dpop_proof")
 		proof := k.proof(t, a, "POST", "/auth/refresh", "")
 		next := a.dpopRefresh(tr.RefreshToken, proof).tokens(t)
-		if next.TokenType != "DPoP" || cnfOf(t, next.AccessToken) != k.jkt {
+		if next.TokenType != "DPoP" || cnfOf(t, next.AccessToken) != k.Thumbprint() {
 			t.Fatalf("refreshed: token_type %q, cnf %q", next.TokenType, cnfOf(t, next.AccessToken))
 		}
 		expectOAuth(t, "the refresh proof again", a.dpopRefresh(next.RefreshToken, proof), "invalid_dpop_proof", "invalid_dpop_proof")
@@ -240,7 +191,7 @@ func TestDPoPModes(t *testing.T) {
 			optional.do("GET", "/api/me", "", "", "Authorization", "DPoP "+plain.AccessToken, "DPoP", k.proof(t, optional, "GET", "/api/me", plain.AccessToken)),
 			"token_invalid", "invalid_token")
 		bound := optional.dpopRefresh(plain.RefreshToken, k.proof(t, optional, "POST", "/auth/refresh", "")).tokens(t)
-		if bound.TokenType != "DPoP" || cnfOf(t, bound.AccessToken) != k.jkt {
+		if bound.TokenType != "DPoP" || cnfOf(t, bound.AccessToken) != k.Thumbprint() {
 			t.Fatalf("optional: a refresh with a proof gave token_type %q, cnf %q", bound.TokenType, cnfOf(t, bound.AccessToken))
 		}
 		r = optional.me("x.y.z")
