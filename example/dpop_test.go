@@ -2,9 +2,7 @@ package main
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -25,14 +23,7 @@ type dpopAnswer struct {
 // server's address.
 func (c *client) dpopDo(key *dpoptest.Key, method, path, access, body, nonce string) dpopAnswer {
 	c.t.Helper()
-	req, err := http.NewRequest(method, c.srv.URL+path, strings.NewReader(body))
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	req.Header.Set("User-Agent", "example-test")
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
+	req := c.newRequest(method, path, body)
 	if access != "" {
 		req.Header.Set("Authorization", "DPoP "+access)
 	}
@@ -43,16 +34,8 @@ func (c *client) dpopDo(key *dpoptest.Key, method, path, access, body, nonce str
 		}
 		req.Header.Set("DPoP", key.Proof(method, defaultPublicURL+path, access, opts...))
 	}
-	res, err := c.srv.Client().Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	return dpopAnswer{response{status: res.StatusCode, body: b}, res.Header.Get("DPoP-Nonce")}
+	r, header := c.send(req)
+	return dpopAnswer{r, header.Get("DPoP-Nonce")}
 }
 
 // With DPOP=required and DPOP_NONCE_LIFETIME the example binds every

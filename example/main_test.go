@@ -264,6 +264,17 @@ type response struct {
 // do sends a request with an optional bearer token and JSON body.
 func (c *client) do(method, path, token, body string) response {
 	c.t.Helper()
+	req := c.newRequest(method, path, body)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	r, _ := c.send(req)
+	return r
+}
+
+// newRequest is a request to the app with an optional JSON body.
+func (c *client) newRequest(method, path, body string) *http.Request {
+	c.t.Helper()
 	req, err := http.NewRequest(method, c.srv.URL+path, strings.NewReader(body))
 	if err != nil {
 		c.t.Fatal(err)
@@ -272,9 +283,12 @@ func (c *client) do(method, path, token, body string) response {
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
+	return req
+}
+
+// send sends req through the validating client and reads the answer.
+func (c *client) send(req *http.Request) (response, http.Header) {
+	c.t.Helper()
 	res, err := c.srv.Client().Do(req)
 	if err != nil {
 		c.t.Fatal(err)
@@ -284,7 +298,7 @@ func (c *client) do(method, path, token, body string) response {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	return response{status: res.StatusCode, body: b}
+	return response{status: res.StatusCode, body: b}, res.Header
 }
 
 func (c *client) login(username, password string) ginjwt.TokenResponse {
