@@ -174,7 +174,7 @@ func dpopBaseURL(raw string) (string, error) {
 // dpopScheme is the Authorization scheme of DPoP-bound access tokens.
 const dpopScheme = "dpop "
 
-// dpopRequest is the DPoP part of a guarded request: the token of an
+// dpopAuthorization returns the token of a guarded request's
 // "Authorization: DPoP" header, or none.
 func dpopAuthorization(c *gin.Context) (token string, ok bool) {
 	values := c.Request.Header.Values("Authorization")
@@ -248,26 +248,39 @@ func (a *Auth) bindLogin(c *gin.Context) (*Confirmation, error) {
 // the confirmation the new tokens carry.
 func (a *Auth) bindRefresh(c *gin.Context, claims *Claims) (*Confirmation, error) {
 	d := a.dpop
-	if d == nil {
-		if claims.Confirmation != nil {
-			return nil, fmt.Errorf("%w: a DPoP-bound token with DPoP off", ErrTokenInvalid)
-		}
-		return nil, nil
+	var p dpop.Proof
+	var err error
+	switch {
+	case claims.Confirmation != nil:
+		p, err = a.keyProof(c, claims.Confirmation, "")
+	case d == nil || a.cookies != nil || d.mode == DPoPOptional && len(c.Request.Header.Values("DPoP")) == 0:
+		return nil, nil // it stays unbound; cookie sessions are never bound
+	default:
+		p, err = d.proof(c, "")
 	}
-	if claims.Confirmation == nil && (a.cookies != nil || d.mode == DPoPOptional && len(c.Request.Header.Values("DPoP")) == 0) {
-		return nil, nil // cookie sessions are never bound
-	}
-	p, err := d.proof(c, "")
 	if err != nil {
 		return nil, err
-	}
-	if claims.Confirmation != nil && !sameKey(claims.Confirmation, p) {
-		return nil, fmt.Errorf("%w: the proof's key is not the session's", ErrInvalidDPoPProof)
 	}
 	if _, err := a.rememberProof(c.Request.Context(), claims, p); err != nil {
 		return nil, err
 	}
 	return &Confirmation{JKT: p.JKT}, nil
+}
+
+// keyProof returns the request's proof, made for accessToken ("" at the
+// token routes), when it is of the key a token is bound to by cnf.
+func (a *Auth) keyProof(c *gin.Context, cnf *Confirmation, accessToken string) (dpop.Proof, error) {
+	if a.dpop == nil {
+		return dpop.Proof{}, fmt.Errorf("%w: a DPoP-bound token with DPoP off", ErrTokenInvalid)
+	}
+	p, err := a.dpop.proof(c, accessToken)
+	if err != nil {
+		return dpop.Proof{}, err
+	}
+	if !sameKey(cnf, p) {
+		return dpop.Proof{}, fmt.Errorf("%w: the proof's key is not the token's", ErrInvalidDPoPProof)
+	}
+	return p, nil
 }
 
 // rememberProof puts a proof of the session of claims in the replay cache,
@@ -291,33 +304,27 @@ func (a *Auth) rememberProof(ctx context.Context, claims *Claims, p dpop.Proof) 
 	return st, nil
 }
 
-// checkBoundAccess runs the DPoP checks of a guarded request: a bound token
-// must come with the DPoP scheme and a fresh proof of its key, made for it;
-// an unbound token must not use the DPoP scheme. It replaces the session
-// check of checkSession, reading the state with the replay check.
+// checkBoundAccess runs the checks of a guarded request that depend on the
+// token's binding: an unbound token must not use the DPoP scheme, and gets
+// checkLive; a bound token must come with the DPoP scheme and a fresh
+// proof of its key, made for it, and the session's state is read with the
+// proof's replay check.
 func (a *Auth) checkBoundAccess(c *gin.Context, raw string, viaDPoP bool, claims *Claims, now time.Time) error {
-	d := a.dpop
 	if claims.Confirmation == nil {
 		if viaDPoP {
 			return fmt.Errorf("%w: the DPoP scheme with a token that is not DPoP-bound", ErrTokenInvalid)
 		}
 		return a.checkLive(c.Request.Context(), claims, now)
 	}
-	if d == nil {
-		return fmt.Errorf("%w: a DPoP-bound token with DPoP off", ErrTokenInvalid)
-	}
-	if !viaDPoP {
+	if a.dpop != nil && !viaDPoP {
 		return fmt.Errorf("%w: a DPoP-bound token presented as a bearer token", ErrTokenInvalid)
 	}
-	p, err := d.proof(c, raw)
+	p, err := a.keyProof(c, claims.Confirmation, raw)
 	if err != nil {
 		return err
 	}
-	if !sameKey(claims.Confirmation, p) {
-		return fmt.Errorf("%w: the proof's key is not the token's", ErrInvalidDPoPProof)
-	}
-	if a.pastMaxAge(claims, now) {
-		return fmt.Errorf("%w: past the session's maximum age", ErrSessionExpired)
+	if err := a.checkMaxAge(claims, now); err != nil {
+		return err
 	}
 	st, err := a.rememberProof(c.Request.Context(), claims, p)
 	if err != nil {
@@ -384,15 +391,6 @@ func (a *Auth) checkLogoutProof(c *gin.Context, claims *Claims, access string) e
 	if claims.Confirmation == nil {
 		return nil
 	}
-	if a.dpop == nil {
-		return fmt.Errorf("%w: a DPoP-bound token with DPoP off", ErrTokenInvalid)
-	}
-	p, err := a.dpop.proof(c, access)
-	if err != nil {
-		return err
-	}
-	if !sameKey(claims.Confirmation, p) {
-		return fmt.Errorf("%w: the proof's key is not the token's", ErrInvalidDPoPProof)
-	}
-	return nil
+	_, err := a.keyProof(c, claims.Confirmation, access)
+	return err
 }

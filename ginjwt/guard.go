@@ -59,12 +59,7 @@ func (a *Auth) verifyRequest(c *gin.Context, now time.Time) (*Claims, error) {
 	if err := a.checkCSRF(c, ambient, claims.SessionID); err != nil {
 		return nil, err
 	}
-	if a.dpop != nil || claims.Confirmation != nil {
-		err = a.checkBoundAccess(c, raw, viaDPoP, claims, now)
-	} else {
-		err = a.checkLive(c.Request.Context(), claims, now)
-	}
-	if err != nil {
+	if err := a.checkBoundAccess(c, raw, viaDPoP, claims, now); err != nil {
 		return nil, err
 	}
 	return claims, nil
@@ -114,8 +109,8 @@ func (a *Auth) verifyToken(ctx context.Context, token string, now time.Time, req
 // checkLive refuses claims whose session has reached its maximum age or is
 // no longer at their generation and user version in the store.
 func (a *Auth) checkLive(ctx context.Context, claims *Claims, now time.Time) error {
-	if a.pastMaxAge(claims, now) {
-		return fmt.Errorf("%w: past the session's maximum age", ErrSessionExpired)
+	if err := a.checkMaxAge(claims, now); err != nil {
+		return err
 	}
 	return a.checkSession(ctx, claims)
 }

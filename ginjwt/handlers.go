@@ -172,8 +172,8 @@ func (a *Auth) RefreshHandler() gin.HandlerFunc {
 			return
 		}
 		now := a.opts.Now()
-		if a.pastMaxAge(claims, now) {
-			a.failGrant(c, fmt.Errorf("%w: past the session's maximum age", ErrSessionExpired))
+		if err := a.checkMaxAge(claims, now); err != nil {
+			a.failGrant(c, err)
 			return
 		}
 		cnf, err := a.bindRefresh(c, claims)
@@ -242,10 +242,13 @@ func (a *Auth) sessionEnd(claims *Claims) time.Time {
 	return time.Unix(claims.sessionStart(), 0).Add(a.opts.SessionMaxAge)
 }
 
-// pastMaxAge reports whether the session of claims has reached
-// Options.SessionMaxAge.
-func (a *Auth) pastMaxAge(claims *Claims, now time.Time) bool {
-	return !now.Before(a.sessionEnd(claims))
+// checkMaxAge refuses, with ErrSessionExpired, claims whose session has
+// reached Options.SessionMaxAge.
+func (a *Auth) checkMaxAge(claims *Claims, now time.Time) error {
+	if !now.Before(a.sessionEnd(claims)) {
+		return fmt.Errorf("%w: past the session's maximum age", ErrSessionExpired)
+	}
+	return nil
 }
 
 // refreshError tells an expired refresh token whose session reached its
@@ -259,8 +262,8 @@ func (a *Auth) refreshError(raw string, err error) error {
 	if verr != nil {
 		return err
 	}
-	if a.pastMaxAge(claims, a.opts.Now()) {
-		return fmt.Errorf("%w: past the session's maximum age", ErrSessionExpired)
+	if expired := a.checkMaxAge(claims, a.opts.Now()); expired != nil {
+		return expired
 	}
 	return err
 }

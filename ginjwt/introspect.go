@@ -121,10 +121,7 @@ func (a *Auth) activeClaims(ctx context.Context, raw string, refresh bool) (*Cla
 	if err != nil {
 		return nil, err
 	}
-	if a.pastMaxAge(claims, now) {
-		return nil, ErrSessionExpired
-	}
-	if err := a.checkSession(ctx, claims); err != nil {
+	if err := a.checkLive(ctx, claims, now); err != nil {
 		return nil, err
 	}
 	return claims, nil

@@ -271,11 +271,14 @@ func jsonDate(v string, d *jwt.NumericDate) (*jwt.NumericDate, error) {
 // skipSpace returns the index of the first byte at or after i that is not
 // JSON white space.
 func skipSpace(data []byte, i int) int {
-	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+	for i < len(data) && isSpace(data[i]) {
 		i++
 	}
 	return i
 }
+
+// isSpace reports whether c is JSON white space.
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // skipValue returns the index just past the JSON value starting at i.
 func skipValue(data []byte, i int) int {

@@ -141,7 +141,7 @@ func decodeTokenRequest(body []byte, req *tokenRequest) error {
 // space.
 func trimSpaceEnd(data []byte) int {
 	n := len(data)
-	for n > 0 && (data[n-1] == ' ' || data[n-1] == '\t' || data[n-1] == '\n' || data[n-1] == '\r') {
+	for n > 0 && isSpace(data[n-1]) {
 		n--
 	}
 	return n

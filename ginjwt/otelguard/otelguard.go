@@ -101,7 +101,6 @@ type Instruments struct {
 	tracing bool // a TracerProvider was given
 	meter   metric.Meter
 
-	guardRequests metric.Int64ObservableCounter
 	guardDuration metric.Float64Histogram
 	events        metric.Int64Counter
 	storeDuration metric.Float64Histogram
@@ -141,7 +140,7 @@ func New(mp metric.MeterProvider, tp trace.TracerProvider, opts ...Option) (*Ins
 	in.meter = mp.Meter(ScopeName)
 	in.tracer = tp.Tracer(ScopeName)
 	var err error
-	if in.guardRequests, err = in.meter.Int64ObservableCounter(MetricGuardRequests,
+	if _, err = in.meter.Int64ObservableCounter(MetricGuardRequests,
 		metric.WithUnit("{request}"),
 		metric.WithDescription("Requests the guard checked, by outcome: ok or the error code."),
 		metric.WithInt64Callback(in.outcomes.observe)); err != nil {

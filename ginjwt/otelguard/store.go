@@ -117,6 +117,7 @@ func (in *Instruments) Store(s ginjwt.Store) ginjwt.Store {
 		return s
 	}
 	st := &store{in: in, next: s}
+	st.cached, _ = s.(cachedStater)
 	var (
 		r *refresher
 		t *throttle
@@ -207,8 +208,9 @@ func (in *Instruments) Throttle(t ginjwt.Throttle) ginjwt.Throttle {
 }
 
 type store struct {
-	in   *Instruments
-	next ginjwt.Store
+	in     *Instruments
+	next   ginjwt.Store
+	cached cachedStater // next, when it has a near-cache; else nil
 }
 
 func (s *store) CreateSession(ctx context.Context, subject string, ns ginjwt.NewSession) (ginjwt.CreateResult, error) {
@@ -219,8 +221,8 @@ func (s *store) CreateSession(ctx context.Context, subject string, ns ginjwt.New
 }
 
 func (s *store) State(ctx context.Context, subject, sessionID string) (ginjwt.SessionState, bool, error) {
-	if cached, ok := s.next.(cachedStater); ok {
-		if st, found, hit := cached.CachedState(subject, sessionID); hit {
+	if s.cached != nil {
+		if st, found, hit := s.cached.CachedState(subject, sessionID); hit {
 			return st, found, nil // counted in jwtguard.nearcache.hits
 		}
 	}
