@@ -151,13 +151,8 @@ func (c *client) doCSRF(method, path, csrf string) response {
 	c.t.Helper()
 	req, _ := http.NewRequest(method, c.srv.URL+path, nil)
 	req.Header.Set("X-CSRF-Token", csrf)
-	res, err := c.srv.Client().Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return response{status: res.StatusCode, body: b}
+	r, _ := c.send(req)
+	return r
 }
 
 // TestUnreachableRedis checks that the app refuses to start without the

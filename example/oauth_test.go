@@ -147,11 +147,6 @@ func (c *client) form(path string, form url.Values, auth string) response {
 	if auth != "" {
 		req.Header.Set("Authorization", auth)
 	}
-	res, err := c.srv.Client().Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return response{status: res.StatusCode, body: b}
+	r, _ := c.send(req)
+	return r
 }

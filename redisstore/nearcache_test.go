@@ -56,6 +56,25 @@ func cacheSession(t *testing.T, s *redisstore.Store, subject, id string) {
 	})
 }
 
+// waitRefused waits until s finds the session missing, and fails the test
+// when s still finds it 5 s after start.
+func waitRefused(t *testing.T, s *redisstore.Store, subject, id string, start time.Time, what string) {
+	t.Helper()
+	for {
+		_, found, err := s.State(t.Context(), subject, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !found {
+			return
+		}
+		if time.Since(start) > 5*time.Second {
+			t.Fatalf("%s: B still accepts session %s 5s after", what, id)
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+}
+
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
@@ -118,19 +137,7 @@ func TestNearCacheRevocationReachesOtherInstance(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				for {
-					_, found, err := storeB.State(ctx, subject, id)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if !found {
-						break
-					}
-					if time.Since(start) > 5*time.Second {
-						t.Fatalf("trial %d: B still accepts the session 5s after the revocation", i)
-					}
-					time.Sleep(100 * time.Microsecond)
-				}
+				waitRefused(t, storeB, subject, id, start, fmt.Sprintf("trial %d, after the revocation", i))
 			}
 		})
 	}
