@@ -4,7 +4,11 @@
 // which lists it under the action that caused it.
 import { createClient, JwtGuardError } from './jwtguard/index.js';
 
-const mode = new URLSearchParams(location.search).get('mode') === 'bearer' ? 'bearer' : 'cookie';
+// The page's mode: cookie (the default), bearer, or dpop: bearer tokens
+// bound to a key the page holds but cannot read (DPoP, RFC 9449).
+const requested = new URLSearchParams(location.search).get('mode');
+const page = requested === 'bearer' || requested === 'dpop' ? requested : 'cookie';
+const mode = page === 'cookie' ? 'cookie' : 'bearer';
 const $ = (id) => document.getElementById(id);
 
 /** The action whose exchanges are being listed. */
@@ -15,15 +19,28 @@ function recording(who) {
   return async (input, init = {}) => {
     const step = currentStep;
     const method = (init.method || 'GET').toUpperCase();
+    // DPoP mode: say which requests carry a proof, and whether it names a server nonce.
+    const proof = new Headers(init.headers).get('DPoP');
+    const by = proof ? `${who} + DPoP proof${proofNonce(proof) ? ' (with nonce)' : ''}` : who;
     try {
       const res = await fetch(input, init);
-      step?.exchange(who, method, String(input), res.status, await describeBody(res.clone()));
+      step?.exchange(by, method, String(input), res.status, await describeBody(res.clone()));
       return res;
     } catch (err) {
-      step?.exchange(who, method, String(input), 0, String(err));
+      step?.exchange(by, method, String(input), 0, String(err));
       throw err;
     }
   };
+}
+
+/** Whether a DPoP proof (a JWS) carries a nonce claim. */
+function proofNonce(jws) {
+  try {
+    const payload = jws.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    return typeof JSON.parse(atob(payload)).nonce === 'string';
+  } catch {
+    return false;
+  }
 }
 
 // Where the example server mounts its auth routes: /auth/* for bearer
@@ -35,12 +52,17 @@ const routes = {
 
 // This browser: cookies in cookie mode (sessionStorage then keeps only the
 // CSRF token and expiry times, so a reload stays signed in); bearer tokens
-// in memory only in bearer mode.
+// in memory only in bearer mode. In DPoP mode the tokens are in
+// sessionStorage, where a script could read them but not use them: the
+// private key is a non-extractable WebCrypto key kept in IndexedDB, so a
+// reload keeps both.
 const client = createClient({
   baseUrl: '',
   paths: routes[mode],
   mode,
-  storage: mode === 'cookie' ? sessionStorage : undefined,
+  storage: page === 'bearer' ? undefined : sessionStorage,
+  storageKey: page === 'dpop' ? 'dpop' : undefined,
+  dpop: page === 'dpop',
   fetch: recording('this browser'),
 });
 
@@ -67,7 +89,12 @@ phone.on('signedOut', (e) => {
 const actions = {
   async login() {
     const credentials = { username: $('username').value, password: $('password').value };
-    await client.login(credentials);
+    const s = await client.login(credentials);
+    if (page === 'dpop') {
+      return s.dpopThumbprint
+        ? ['ok', `Signed in as ${credentials.username} (DPoP mode): the tokens are bound to key ${s.dpopThumbprint}.`]
+        : ['error', `Signed in as ${credentials.username}, but the server did not bind the tokens to the key.`];
+    }
     return ['ok', `Signed in as ${credentials.username} (${mode} mode).`];
   },
 
@@ -84,6 +111,11 @@ const actions = {
     if (mode === 'cookie') {
       return ['ok', 'Refreshed: new HttpOnly cookies, the old ones are revoked on the server.'];
     }
+    if (page === 'dpop') {
+      const after = await client.getSession();
+      const same = after?.dpopThumbprint === before?.dpopThumbprint ? 'the same' : 'ANOTHER';
+      return ['ok', `Refreshed with a proof of the key: new tokens, bound to ${same} key; the old ones are revoked.`];
+    }
     const refused = await proveRefused(before?.accessToken, 'previous access token');
     return ['ok', `Refreshed. ${refused}`];
   },
@@ -96,6 +128,10 @@ const actions = {
       const res = await recording('this browser')('/api/me', { credentials: 'include' });
       const body = await res.json().catch(() => ({}));
       return ['ok', `Logged out (${server}); cookies cleared: the API now answers ${res.status} ${body.error ?? ''}.`];
+    }
+    if (page === 'dpop') {
+      const key = result.queued ? 'the key is kept until the queued revocation is sent' : 'the key is deleted';
+      return ['ok', `Logged out (${server}); ${key}.`];
     }
     const refused = await proveRefused(before?.accessToken, 'last access token');
     return ['ok', `Logged out (${server}). ${refused}`];
@@ -117,6 +153,19 @@ const actions = {
     }
   },
 
+  async replay() {
+    const s = await client.getSession();
+    if (!s?.accessToken) return ['error', 'Log in first.'];
+    const asBearer = await replayWithoutKey(`Bearer ${s.accessToken}`, 'access token as Bearer');
+    const noProof = await replayWithoutKey(`DPoP ${s.accessToken}`, 'access token as DPoP, no proof');
+    const refused = asBearer.status === 401 && noProof.status === 401;
+    return [
+      refused ? 'refused' : 'error',
+      `Without the key the access token is ${refused ? 'refused' : 'NOT refused'}: as Bearer ${asBearer.status} ${asBearer.error}; ` +
+        `as DPoP without a proof ${noProof.status} ${noProof.error}.`,
+    ];
+  },
+
   async phoneLogin() {
     await phone.login({ username: $('username').value, password: $('password').value });
     return ['ok', 'The other device is signed in.'];
@@ -128,6 +177,13 @@ const actions = {
     return res.ok ? ['ok', `The other device's call succeeded (session ${body.session_id}).`] : ['error', `The other device got ${res.status} ${body.error ?? ''}.`];
   },
 };
+
+/** Sends the API an Authorization header and no DPoP proof, as a thief of the token would. */
+async function replayWithoutKey(authorization, what) {
+  const res = await recording(what)('/api/me', { headers: { Authorization: authorization } });
+  const body = await res.json().catch(() => ({}));
+  return { status: res.status, error: body.error ?? '' };
+}
 
 /** Replays an old bearer token against the API and says whether it was refused. */
 async function proveRefused(token, what) {
@@ -147,6 +203,7 @@ const titles = {
   refresh: 'Refresh',
   logout: 'Log out',
   logoutOthers: 'Log out other devices',
+  replay: 'Replay the access token without the key',
   phoneLogin: 'Other device: sign in',
   phoneCall: 'Other device: call API',
 };
@@ -196,8 +253,10 @@ async function renderStatus() {
   const s = await client.getSession();
   const status = $('status');
   status.dataset.state = s ? 'signed-in' : 'signed-out';
+  status.dataset.jkt = s?.dpopThumbprint ?? '';
+  const key = s?.dpopThumbprint ? ` · key ${s.dpopThumbprint.slice(0, 12)}…` : '';
   status.textContent = s
-    ? `Signed in (${mode} mode) · access token valid until ${new Date(s.accessExpiresAt).toLocaleTimeString()}`
+    ? `Signed in (${page === 'dpop' ? 'DPoP' : mode} mode)${key} · access token valid until ${new Date(s.accessExpiresAt).toLocaleTimeString()}`
     : `Signed out${signedOutReason ? ` (${signedOutReason})` : ''}`;
   const p = await phone.getSession();
   const phoneStatus = $('phone-status');
@@ -225,11 +284,43 @@ function el(tag, props = {}, text) {
   return node;
 }
 
+/**
+ * Whether the server takes DPoP: its API answers a request without a token
+ * with a DPoP challenge (RFC 9449 §7.1) next to, or instead of, the Bearer
+ * one. Resolves with the algorithms it names, or null when DPoP is off.
+ */
+async function serverDPoP() {
+  try {
+    const res = await fetch('/api/me');
+    const challenge = /(?:^|,)\s*DPoP(?:\s+algs="([^"]*)")?/i.exec(res.headers.get('WWW-Authenticate') ?? '');
+    return challenge ? challenge[1] ?? '' : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Marks the DPoP mode unavailable when the server has DPoP off; in DPoP mode, hides the actions. */
+async function renderDPoPAvailability() {
+  const algs = await serverDPoP();
+  const link = document.querySelector('#modes a[data-mode="dpop"]');
+  if (algs !== null) {
+    link.title = `The server takes DPoP proofs (${algs}).`;
+    return;
+  }
+  link.setAttribute('aria-disabled', 'true');
+  link.title = 'DPoP is off on this server: start it with DPOP=optional.';
+  if (page !== 'dpop') return;
+  $('login-form').hidden = true;
+  $('actions').hidden = true;
+  $('dpop-off').hidden = false;
+}
+
 // ---- wiring ----------------------------------------------------------------
 
 for (const a of document.querySelectorAll('#modes a')) {
-  if (a.dataset.mode === mode) a.setAttribute('aria-current', 'page');
+  if (a.dataset.mode === page) a.setAttribute('aria-current', 'page');
 }
+$('replay').hidden = page !== 'dpop';
 $('login-form').addEventListener('submit', (e) => {
   e.preventDefault();
   run('login');
@@ -238,7 +329,8 @@ $('call').addEventListener('click', () => run('call'));
 $('refresh').addEventListener('click', () => run('refresh'));
 $('logout').addEventListener('click', () => run('logout'));
 $('logout-others').addEventListener('click', () => run('logoutOthers'));
+$('replay').addEventListener('click', () => run('replay'));
 $('phone-login').addEventListener('click', () => run('phoneLogin'));
 $('phone-call').addEventListener('click', () => run('phoneCall'));
 $('clear').addEventListener('click', () => $('log').replaceChildren());
-renderStatus().then(() => document.body.setAttribute('data-ready', 'true'));
+Promise.all([renderStatus(), renderDPoPAvailability()]).then(() => document.body.setAttribute('data-ready', 'true'));

@@ -1,11 +1,11 @@
 import { resolveOptions, type Config } from './config.js';
-import { errorFromResponse, networkError } from './errors.js';
+import { JwtGuardError, errorFromResponse, networkError } from './errors.js';
 import { Emitter, type Listener } from './events.js';
 import { IDEMPOTENT_METHODS, discard, readCookie, resolveUrl } from './http.js';
 import { LogoutQueue, type PendingLogout } from './logout.js';
 import { Refresher } from './refresh.js';
 import { Authorizer } from './request.js';
-import { isStale, publicSession, sessionFromResponse } from './session.js';
+import { isStale, publicSession, sessionFromResponse, type StoredSession } from './session.js';
 import { SessionState } from './state.js';
 import { stepUp } from './stepup.js';
 import type { ClientEvents, ClientOptions, LoginOptions, LogoutResult, LogoutScope, Mode, Session, StepUpOptions } from './types.js';
@@ -26,10 +26,13 @@ export interface JwtGuardClient {
   /**
    * Logs in with `credentials`, sent as the JSON body of the login route
    * (such as `{username, password}`). A session already open on this client
-   * is logged out first. Rejects with a `JwtGuardError`:
-   * `invalid_credentials` (401), `bad_request` (400), `store_unavailable`
-   * (503, retryable), `network_error` (retryable), `too_many_requests`
-   * (429, a `RateLimitedError` with `retryAfter`).
+   * is logged out first. With DPoP, a new key pair is made first and the
+   * login carries a proof of it, which binds the session to it. Rejects
+   * with a `JwtGuardError`: `invalid_credentials` (401), `bad_request`
+   * (400), `store_unavailable` (503, retryable), `network_error`
+   * (retryable), `too_many_requests` (429, a `RateLimitedError` with
+   * `retryAfter`), `use_dpop_nonce` / `invalid_dpop_proof` (400, after one
+   * resend with a fresh proof).
    */
   login(credentials: unknown, options?: LoginOptions): Promise<Session>;
 
@@ -77,6 +80,11 @@ export interface JwtGuardClient {
    * never a sign-out: an idempotent request is retried unless the server's
    * `Retry-After` is longer than `retry.maxDelay`, and the last 429 is
    * returned as it is.
+   *
+   * With DPoP, each attempt carries `Authorization: DPoP` and a fresh proof
+   * made for the access token; a `use_dpop_nonce` or `invalid_dpop_proof`
+   * answer is signed again and sent once more, then returned as it is, the
+   * tokens kept.
    */
   request(input: string | URL, init?: RequestInit): Promise<Response>;
 
@@ -96,7 +104,9 @@ export interface JwtGuardClient {
    * refresh token does not stay alive on the server. In cookie mode, an
    * access cookie one rotation behind (the last refresh's answer was lost)
    * is refused with `token_revoked`: the cookies are then renewed once and
-   * the revocation sent again. This never rejects.
+   * the revocation sent again. With DPoP, the revocation carries a proof
+   * of the session's key, which is deleted once the revocation is settled
+   * (a queued one keeps it until then). This never rejects.
    *
    * With scope `others` this device stays signed in: it needs a valid
    * session, and rejects with a `JwtGuardError` when the server refuses or
@@ -177,21 +187,32 @@ class Client implements JwtGuardClient {
     const headers = new Headers(options.headers);
     if (!headers.has('Content-Type')) headers.set('Content-Type', 'application/json');
     headers.set('Accept', 'application/json');
-    let res: Response;
+    // DPoP: a new key for every login, made before the request that binds it.
+    const { dpop } = this.cfg;
+    const key = dpop ? await dpop.createKey() : undefined;
+    let next: StoredSession;
     try {
-      res = await this.cfg.fetch(resolveUrl(this.cfg.base, this.cfg.paths.login), {
-        method: 'POST',
-        headers,
-        body: JSON.stringify(credentials),
-        credentials: this.mode === 'cookie' ? 'include' : 'same-origin',
-        signal: options.signal,
-      });
+      let res: Response;
+      try {
+        res = await (dpop && key ? dpop.fetch(key.id) : this.cfg.fetch)(resolveUrl(this.cfg.base, this.cfg.paths.login), {
+          method: 'POST',
+          headers,
+          body: JSON.stringify(credentials),
+          credentials: this.mode === 'cookie' ? 'include' : 'same-origin',
+          signal: options.signal,
+        });
+      } catch (err) {
+        if (options.signal?.aborted || err instanceof JwtGuardError) throw err;
+        throw networkError(err);
+      }
+      if (!res.ok) throw await errorFromResponse(res, this.cfg.now);
+      next = await sessionFromResponse(res, this.cfg, key && { key: key.id, thumbprint: key.thumbprint });
     } catch (err) {
-      if (options.signal?.aborted) throw err;
-      throw networkError(err);
+      dpop?.deleteKey(key?.id);
+      throw err;
     }
-    if (!res.ok) throw await errorFromResponse(res, this.cfg.now);
-    const next = await sessionFromResponse(res, this.cfg);
+    // token_type Bearer: the server did not bind (DPoP is off there).
+    if (key && next.dpopKey === undefined) dpop?.deleteKey(key.id);
     await this.state.serial(async () => {
       this.state.epoch++;
       await this.state.write(next);
@@ -256,6 +277,9 @@ class Client implements JwtGuardClient {
       csrfToken: ended?.csrfToken ?? (this.mode === 'cookie' ? readCookie(cfg.csrfCookie) : undefined),
       expiresAt: ended?.refreshExpiresAt ?? cfg.now() + 24 * 3600_000,
     };
+    // The revocation of a DPoP-bound session needs a proof of its key: the
+    // queue deletes the key once the revocation is settled.
+    if (ended?.dpopKey !== undefined) entry.dpopKey = ended.dpopKey;
     // Cookie mode without a local session may still have cookies from an
     // earlier page load: the readable CSRF cookie tells.
     if (this.mode === 'bearer' ? !entry.refreshToken : !entry.csrfToken) return { revoked: false, queued: false };

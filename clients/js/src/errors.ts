@@ -18,7 +18,12 @@ export type ClientErrorCode =
    * `stepUp` succeeded, but the session was replaced meanwhile (a refresh
    * in another tab): the raised access token was not stored. Step up again.
    */
-  | 'session_changed';
+  | 'session_changed'
+  /**
+   * DPoP: the key of this session is gone (deleted, or the keystore was
+   * wiped), so its tokens cannot be used; the session ends. Log in again.
+   */
+  | 'dpop_key_missing';
 
 /** Details of a {@link JwtGuardError}. */
 export interface JwtGuardErrorInit {
@@ -95,10 +100,13 @@ export async function readErrorBody(res: Response): Promise<ErrorBody> {
  * Whether an answer of the refresh route says the refresh token is dead —
  * reused, revoked, expired, invalid, or its session ended — so the session
  * is over: `400 invalid_grant` (RFC 6749 §5.2), or any 401 (as servers
- * answered before they took the OAuth shape). Other 400s (`invalid_request`,
- * `unsupported_grant_type`), 403, 429 and 5xx leave the tokens alone.
+ * answered before they took the OAuth shape) but a DPoP one. Other 400s
+ * (`invalid_request`, `unsupported_grant_type`, `use_dpop_nonce`,
+ * `invalid_dpop_proof`), 403, 429 and 5xx leave the tokens alone.
  */
 export function isGrantRefused(status: number, body: ErrorBody): boolean {
+  // A refused DPoP proof is about the proof, never the grant.
+  if (body.code === 'use_dpop_nonce' || body.code === 'invalid_dpop_proof') return false;
   return (status === 400 && body.error === 'invalid_grant') || status === 401;
 }
 

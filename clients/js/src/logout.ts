@@ -1,4 +1,5 @@
 import type { Config } from './config.js';
+import { isKeyMissing } from './dpop.js';
 import { isTransientStatus, readErrorBody } from './errors.js';
 import { discard, fetchWithin, resolveUrl } from './http.js';
 import type { SessionState } from './state.js';
@@ -13,6 +14,11 @@ export interface PendingLogout {
   refreshToken?: string;
   /** Cookie mode: the CSRF header's value; the browser sends the cookies. */
   csrfToken?: string;
+  /**
+   * DPoP: the id of the session's key. The server wants a proof of it, so
+   * the key is deleted only once the entry is settled.
+   */
+  dpopKey?: string;
   /** After this (ms since the epoch) the token is dead anyway and the entry is dropped. */
   expiresAt: number;
 }
@@ -24,6 +30,8 @@ const MAX_PENDING_LOGOUTS = 20;
  * Revocations that must reach the server: each is sent once, and when the
  * server cannot be reached or is unavailable it is kept in storage and
  * retried with backoff until the server confirms it or its token expires.
+ * The DPoP key of an entry lives until the entry is settled (sent, refused,
+ * expired or pushed out of the queue), then is deleted.
  */
 export class LogoutQueue {
   private entries: PendingLogout[] = [];
@@ -51,16 +59,27 @@ export class LogoutQueue {
 
   /** Drops every entry. Call it inside `state.serial`. */
   async clear(): Promise<void> {
+    this.entries.forEach((entry) => this.settle(entry));
     this.entries = [];
     await this.save();
+  }
+
+  /** Lets go of a settled entry: its DPoP key is no longer needed. */
+  private settle(entry: PendingLogout): void {
+    this.cfg.dpop?.deleteKey(entry.dpopKey);
   }
 
   /** Sends entry; queues it when the server cannot be reached or is unavailable. */
   async submit(entry: PendingLogout): Promise<LogoutResult> {
     const outcome = await this.send(entry);
-    if (outcome !== 'retry') return { revoked: outcome === 'revoked', queued: false };
+    if (outcome !== 'retry') {
+      this.settle(entry);
+      return { revoked: outcome === 'revoked', queued: false };
+    }
     await this.state.serial(async () => {
-      this.entries = [...this.entries, entry].slice(-MAX_PENDING_LOGOUTS);
+      const all = [...this.entries, entry];
+      all.slice(0, -MAX_PENDING_LOGOUTS).forEach((dropped) => this.settle(dropped));
+      this.entries = all.slice(-MAX_PENDING_LOGOUTS);
       await this.save().catch(() => undefined);
     });
     this.schedule();
@@ -112,6 +131,7 @@ export class LogoutQueue {
       if (outcome === 'retry') failed = true;
       else settled.add(entry);
     }
+    settled.forEach((entry) => this.settle(entry));
     const left = await this.state.serial(async () => {
       this.entries = this.entries.filter((e) => !settled.has(e));
       await this.save().catch(() => undefined);
@@ -143,7 +163,7 @@ export class LogoutQueue {
             body: JSON.stringify({ refresh_token: entry.refreshToken }),
           }
         : { method: 'POST', headers: { [cfg.csrfHeader]: entry.csrfToken ?? '' }, credentials: 'include' };
-    const outcome = await this.post(url, init);
+    const outcome = await this.post(url, init, entry.dpopKey);
     if (outcome !== 'token_revoked') return outcome;
     if (entry.mode !== 'cookie' || renewed) return 'refused';
     const renewal = await this.post(resolveUrl(cfg.base, cfg.paths.refresh), {
@@ -155,13 +175,19 @@ export class LogoutQueue {
     return renewal === 'retry' ? 'retry' : 'refused';
   }
 
-  /** POSTs init to url within the logout timeout; the answer body is not read beyond its error code. */
-  private async post(url: string, init: RequestInit): Promise<'revoked' | 'refused' | 'retry' | 'token_revoked'> {
+  /**
+   * POSTs init to url within the logout timeout, with a proof of DPoP key
+   * dpopKey when given; the answer body is not read beyond its error code.
+   */
+  private async post(url: string, init: RequestInit, dpopKey?: string): Promise<'revoked' | 'refused' | 'retry' | 'token_revoked'> {
+    const { dpop } = this.cfg;
     let res: Response;
     try {
-      res = await fetchWithin(this.cfg.fetch, url, init, this.cfg.logoutTimeout);
-    } catch {
-      return 'retry';
+      const send = dpop && dpopKey !== undefined ? dpop.fetch(dpopKey) : this.cfg.fetch;
+      res = await fetchWithin(send, url, init, this.cfg.logoutTimeout);
+    } catch (err) {
+      // Without its key the server can never accept this revocation.
+      return isKeyMissing(err) ? 'refused' : 'retry';
     }
     if (res.ok) {
       discard(res);
@@ -194,7 +220,8 @@ function parseQueue(raw: string | null | undefined, mode: Mode): PendingLogout[]
         typeof e === 'object' &&
         e.mode === mode &&
         (e.scope === 'local' || e.scope === 'global') &&
-        typeof e.expiresAt === 'number',
+        typeof e.expiresAt === 'number' &&
+        (e.dpopKey === undefined || typeof e.dpopKey === 'string'),
     );
   } catch {
     return [];

@@ -1,10 +1,12 @@
 import type { Config } from './config.js';
+import { isKeyMissing } from './dpop.js';
 import { JwtGuardError, errorFromResponse, isGrantRefused, networkError, notSignedIn, readErrorBody } from './errors.js';
 import type { Emitter } from './events.js';
 import { fetchWithin, resolveUrl } from './http.js';
 import { csrfFor, publicSession, sessionFromResponse, type StoredSession } from './session.js';
 import type { SessionState } from './state.js';
 import { backoffDelay, retryDelay, sleep } from './timing.js';
+import type { FetchLike } from './types.js';
 
 /**
  * How long after the first unanswered refresh of a refresh token a retry
@@ -58,6 +60,7 @@ export class Refresher {
   async end(s: StoredSession, err: JwtGuardError): Promise<StoredSession> {
     const newer = await this.state.endSession(s);
     if (newer) return newer;
+    this.cfg.dpop?.deleteKey(s.dpopKey);
     this.events.emit('signedOut', { reason: err.code });
     throw new JwtGuardError(err.code, err.message, { status: err.status, signedOut: true });
   }
@@ -72,7 +75,9 @@ export class Refresher {
    * RateLimitedError). A refused grant — `400 invalid_grant`, whatever its
    * `reason` (`refresh_reused`, `token_revoked`, `session_expired`, …), or a
    * 401 — ends the session (unless storage meanwhile holds a newer one,
-   * which is returned); other 400s and 403 reject and keep the tokens.
+   * which is returned), and so does a DPoP key that is gone; other 400s
+   * (`use_dpop_nonce` and `invalid_dpop_proof` after their one resend
+   * among them) and 403 reject and keep the tokens.
    */
   private async send(): Promise<StoredSession> {
     const { cfg, state } = this;
@@ -88,9 +93,10 @@ export class Refresher {
       let res: Response;
       let next: StoredSession | undefined;
       try {
-        res = await fetchWithin(cfg.fetch, resolveUrl(cfg.base, cfg.paths.refresh), this.init(current), cfg.refreshTimeout);
-        if (res.ok) next = await sessionFromResponse(res, cfg);
+        res = await fetchWithin(this.fetchFor(current), resolveUrl(cfg.base, cfg.paths.refresh), this.init(current), cfg.refreshTimeout);
+        if (res.ok) next = await sessionFromResponse(res, cfg, current.dpopKey === undefined ? undefined : { key: current.dpopKey, thumbprint: current.dpopThumbprint ?? '' });
       } catch (err) {
+        if (isKeyMissing(err)) return this.end(current, err); // its tokens are useless without it
         const failure = err instanceof JwtGuardError ? err : networkError(err);
         if (failure.code !== 'network_error') throw failure; // bad_response
         lastError = failure;
@@ -137,6 +143,16 @@ export class Refresher {
       return false;
     }
     return sentAt - this.lost.at >= FREE_RETRY_WINDOW;
+  }
+
+  /**
+   * The fetch of a refresh of session s: with a fresh DPoP proof of its key
+   * for every attempt when it is bound (a proof is accepted once, so a retry
+   * after a lost answer signs anew), else the plain one.
+   */
+  private fetchFor(s: StoredSession): FetchLike {
+    const { dpop } = this.cfg;
+    return dpop && s.dpopKey !== undefined ? dpop.fetch(s.dpopKey) : this.cfg.fetch;
   }
 
   /** The refresh request for session s. */

@@ -1,4 +1,5 @@
 import type { Config } from './config.js';
+import { isKeyMissing } from './dpop.js';
 import {
   JwtGuardError,
   errorFromResponse,
@@ -15,6 +16,7 @@ import type { Refresher } from './refresh.js';
 import { csrfFor, isStale, type StoredSession } from './session.js';
 import type { SessionState } from './state.js';
 import { backoffDelay, retryDelay, sleep } from './timing.js';
+import type { FetchLike } from './types.js';
 
 /**
  * 401 codes of a guarded route that a refresh can cure. `token_revoked` is
@@ -35,7 +37,10 @@ export interface Sent {
  * expire first, recovers once from a refreshable 401, signs out on 401
  * session_expired, rejects a step-up challenge (401
  * insufficient_user_authentication) keeping the tokens, and retries
- * idempotent requests after network errors and transient answers.
+ * idempotent requests after network errors and transient answers. A
+ * DPoP-bound session's requests carry `Authorization: DPoP` and a fresh
+ * proof each; a refused proof (`invalid_dpop_proof`, `use_dpop_nonce`,
+ * after their one resend) is returned as it is, the tokens kept.
  */
 export class Authorizer {
   constructor(
@@ -59,9 +64,14 @@ export class Authorizer {
     for (let attempt = 1; ; attempt++) {
       let res: Response;
       try {
-        res = await this.cfg.fetch(url, this.withCredentials(init, session));
+        res = await this.fetchFor(session)(url, this.withCredentials(init, session));
       } catch (err) {
         if (init.signal?.aborted) throw err;
+        if (isKeyMissing(err)) {
+          // The tokens are useless without their key: the session is over.
+          session = await this.refresher.end(session, err);
+          continue;
+        }
         if (!idempotent || !replayable || attempt >= retry.attempts) throw networkError(err);
         await sleep(backoffDelay(attempt, retry), init.signal);
         continue;
@@ -126,11 +136,21 @@ export class Authorizer {
     return err;
   }
 
+  /**
+   * The fetch of a request with session's credentials: for a DPoP-bound
+   * session one that signs a proof of its key, made for its access token,
+   * on every attempt; else the plain one.
+   */
+  private fetchFor(session: StoredSession): FetchLike {
+    const { dpop } = this.cfg;
+    return dpop && session.dpopKey !== undefined ? dpop.fetch(session.dpopKey, session.accessToken) : this.cfg.fetch;
+  }
+
   /** The request init with the session's credentials. */
   private withCredentials(init: RequestInit, session: StoredSession): RequestInit {
     const headers = new Headers(init.headers);
     if (this.cfg.mode === 'bearer') {
-      headers.set('Authorization', `Bearer ${session.accessToken}`);
+      headers.set('Authorization', `${session.dpopKey === undefined ? 'Bearer' : 'DPoP'} ${session.accessToken}`);
       return { ...init, headers };
     }
     if (!SAFE_METHODS.has(init.method ?? 'GET')) {

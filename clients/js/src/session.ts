@@ -8,6 +8,16 @@ export interface StoredSession extends Session {
   v: 1;
   id: string;
   issuedAt: number;
+  /** DPoP: the id of the session's key in the key provider. */
+  dpopKey?: string;
+}
+
+/** The DPoP key a login or refresh asked the server to bind the session to. */
+export interface Binding {
+  /** The key's id in the key provider. */
+  key: string;
+  /** Its RFC 7638 thumbprint. */
+  thumbprint: string;
 }
 
 /** The public view of a stored session. */
@@ -20,6 +30,7 @@ export function publicSession(s: StoredSession): Session {
   if (s.accessToken !== undefined) out.accessToken = s.accessToken;
   if (s.refreshToken !== undefined) out.refreshToken = s.refreshToken;
   if (s.csrfToken !== undefined) out.csrfToken = s.csrfToken;
+  if (s.dpopThumbprint !== undefined) out.dpopThumbprint = s.dpopThumbprint;
   return out;
 }
 
@@ -50,8 +61,11 @@ export function parseSession(raw: string | null | undefined, mode: Mode): Stored
  * `expires_in` and `refresh_expires_in` measured on this device's clock.
  * Rejects with `network_error` when the body cannot be read to its end (the
  * answer was lost on the way) and `bad_response` when it is not the contract.
+ * With binding (the request carried a DPoP proof of that key), the session is
+ * bound to it when the answer's `token_type` is `DPoP`; a `Bearer` answer
+ * (DPoP off on the server) gives an unbound session.
  */
-export async function sessionFromResponse(res: Response, cfg: Config): Promise<StoredSession> {
+export async function sessionFromResponse(res: Response, cfg: Config, binding?: Binding): Promise<StoredSession> {
   const body = await readTokenBody(res);
   const accessToken = body.str('access_token');
   const refreshToken = body.str('refresh_token');
@@ -64,7 +78,9 @@ export async function sessionFromResponse(res: Response, cfg: Config): Promise<S
   // Without expires_in, only the server's 401 token_expired tells.
   const expiresIn = body.secs('expires_in') || 365 * 24 * 3600;
   const refreshExpiresIn = body.secs('refresh_expires_in') || 365 * 24 * 3600;
+  const bound = binding !== undefined && body.str('token_type')?.toLowerCase() === 'dpop';
   return {
+    ...(bound ? { dpopKey: binding.key, dpopThumbprint: binding.thumbprint } : {}),
     v: 1,
     id: randomId(),
     mode: cfg.mode,

@@ -1,3 +1,4 @@
+import type { DPoPKeyProvider } from './keys.js';
 import type { TokenStorage } from './storage.js';
 
 /**
@@ -51,6 +52,17 @@ export interface BackoffOptions {
 export interface RetryOptions extends BackoffOptions {
   /** Attempts in all, the first one included. */
   attempts?: number;
+}
+
+/** Options of DPoP (RFC 9449), the `dpop` option of `createClient`. */
+export interface DPoPOptions {
+  /**
+   * Where the private keys live and sign. Default `webCryptoKeyProvider()`:
+   * non-extractable ES256 WebCrypto keys, kept in IndexedDB in browsers and
+   * in memory elsewhere. On React Native, a provider over the platform's
+   * keystore (see the README).
+   */
+  keys?: DPoPKeyProvider;
 }
 
 /** Options of `createClient`. `baseUrl` and `paths` are required. */
@@ -107,6 +119,14 @@ export interface ClientOptions {
   csrfCookie?: string;
   /** Clock, in milliseconds since the epoch; for tests. Default `Date.now`. */
   now?: () => number;
+  /**
+   * DPoP (RFC 9449), bearer mode only: each login makes a new key pair and
+   * binds the session to it, and every login, refresh, logout and request
+   * carries a proof signed with that key (`Authorization: DPoP`), so that
+   * stolen tokens are useless without the key. `true` for the defaults, or
+   * {@link DPoPOptions}. Default off. A TypeError with `mode: 'cookie'`.
+   */
+  dpop?: boolean | DPoPOptions;
 }
 
 /** The current session, as `getSession` shows it. */
@@ -123,6 +143,12 @@ export interface Session {
   readonly accessExpiresAt: number;
   /** When the refresh token expires if unused, in ms since the epoch, by this device's clock. */
   readonly refreshExpiresAt: number;
+  /**
+   * DPoP only: the RFC 7638 thumbprint of the session's key, which the
+   * tokens carry as `cnf.jkt`. Undefined for a session the server did not
+   * bind (it answered `token_type` Bearer: DPoP is off there).
+   */
+  readonly dpopThumbprint?: string;
 }
 
 /** What `logout` achieved on the server. */

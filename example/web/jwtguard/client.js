@@ -1,6 +1,6 @@
 // Built from clients/js/src by `npm run build` in clients/js. Do not edit.
 import { resolveOptions } from './config.js';
-import { errorFromResponse, networkError } from './errors.js';
+import { JwtGuardError, errorFromResponse, networkError } from './errors.js';
 import { Emitter } from './events.js';
 import { IDEMPOTENT_METHODS, discard, readCookie, resolveUrl } from './http.js';
 import { LogoutQueue } from './logout.js';
@@ -48,24 +48,37 @@ class Client {
         if (!headers.has('Content-Type'))
             headers.set('Content-Type', 'application/json');
         headers.set('Accept', 'application/json');
-        let res;
+        // DPoP: a new key for every login, made before the request that binds it.
+        const { dpop } = this.cfg;
+        const key = dpop ? await dpop.createKey() : undefined;
+        let next;
         try {
-            res = await this.cfg.fetch(resolveUrl(this.cfg.base, this.cfg.paths.login), {
-                method: 'POST',
-                headers,
-                body: JSON.stringify(credentials),
-                credentials: this.mode === 'cookie' ? 'include' : 'same-origin',
-                signal: options.signal,
-            });
+            let res;
+            try {
+                res = await (dpop && key ? dpop.fetch(key.id) : this.cfg.fetch)(resolveUrl(this.cfg.base, this.cfg.paths.login), {
+                    method: 'POST',
+                    headers,
+                    body: JSON.stringify(credentials),
+                    credentials: this.mode === 'cookie' ? 'include' : 'same-origin',
+                    signal: options.signal,
+                });
+            }
+            catch (err) {
+                if (options.signal?.aborted || err instanceof JwtGuardError)
+                    throw err;
+                throw networkError(err);
+            }
+            if (!res.ok)
+                throw await errorFromResponse(res, this.cfg.now);
+            next = await sessionFromResponse(res, this.cfg, key && { key: key.id, thumbprint: key.thumbprint });
         }
         catch (err) {
-            if (options.signal?.aborted)
-                throw err;
-            throw networkError(err);
+            dpop?.deleteKey(key?.id);
+            throw err;
         }
-        if (!res.ok)
-            throw await errorFromResponse(res, this.cfg.now);
-        const next = await sessionFromResponse(res, this.cfg);
+        // token_type Bearer: the server did not bind (DPoP is off there).
+        if (key && next.dpopKey === undefined)
+            dpop?.deleteKey(key.id);
         await this.state.serial(async () => {
             this.state.epoch++;
             await this.state.write(next);
@@ -128,6 +141,10 @@ class Client {
             csrfToken: ended?.csrfToken ?? (this.mode === 'cookie' ? readCookie(cfg.csrfCookie) : undefined),
             expiresAt: ended?.refreshExpiresAt ?? cfg.now() + 24 * 3600000,
         };
+        // The revocation of a DPoP-bound session needs a proof of its key: the
+        // queue deletes the key once the revocation is settled.
+        if (ended?.dpopKey !== undefined)
+            entry.dpopKey = ended.dpopKey;
         // Cookie mode without a local session may still have cookies from an
         // earlier page load: the readable CSRF cookie tells.
         if (this.mode === 'bearer' ? !entry.refreshToken : !entry.csrfToken)

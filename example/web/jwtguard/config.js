@@ -1,4 +1,6 @@
 // Built from clients/js/src by `npm run build` in clients/js. Do not edit.
+import { DPoPSigner } from './dpop.js';
+import { webCryptoKeyProvider } from './keys.js';
 import { memoryStorage } from './storage.js';
 /** Checks options and fills in the defaults; throws a TypeError for a missing or invalid option. */
 export function resolveOptions(options) {
@@ -11,6 +13,9 @@ export function resolveOptions(options) {
     const paths = resolvePaths(options.paths);
     const prefix = options.storageKey ?? 'jwtguard';
     const globalFetch = globalThis.fetch;
+    const fetch = options.fetch ?? ((input, init) => globalFetch(input, init));
+    const now = options.now ?? Date.now;
+    const keys = resolveDPoP(options.dpop, mode, options.storage === undefined);
     return {
         mode,
         base: options.baseUrl.replace(/\/+$/, ''),
@@ -18,7 +23,7 @@ export function resolveOptions(options) {
         storage: options.storage ?? memoryStorage(),
         sessionKey: `${prefix}.session`,
         queueKey: `${prefix}.pending_logout`,
-        fetch: options.fetch ?? ((input, init) => globalFetch(input, init)),
+        fetch,
         refreshMargin: options.refreshMargin ?? 10000,
         retry: { attempts: 4, baseDelay: 200, maxDelay: 2000, ...options.retry },
         logoutRetry: { baseDelay: 2000, maxDelay: 300000, ...options.logoutRetry },
@@ -26,8 +31,35 @@ export function resolveOptions(options) {
         refreshTimeout: options.refreshTimeout ?? 15000,
         csrfHeader: options.csrfHeader ?? 'X-CSRF-Token',
         csrfCookie: options.csrfCookie ?? 'jwtguard_csrf',
-        now: options.now ?? Date.now,
+        now,
+        dpop: keys ? new DPoPSigner(keys, fetch, now) : null,
     };
+}
+/**
+ * The key provider of the `dpop` option, or null when DPoP is off. DPoP
+ * takes the bearer transport only; a given provider must have the four
+ * methods of {@link DPoPKeyProvider}. The default keeps keys as long as the
+ * sessions: in memory with the default memory storage, which a reload
+ * empties, else in IndexedDB where there is one.
+ */
+function resolveDPoP(dpop, mode, inMemory) {
+    if (dpop === undefined || dpop === false)
+        return null;
+    if (dpop !== true && (dpop === null || typeof dpop !== 'object')) {
+        throw new TypeError(`createClient: dpop must be true, false or DPoPOptions, not ${String(dpop)}`);
+    }
+    if (mode !== 'bearer') {
+        throw new TypeError("createClient: dpop needs mode 'bearer': cookie-mode tokens travel in cookies, which DPoP cannot bind");
+    }
+    const keys = dpop === true ? undefined : dpop.keys;
+    if (keys === undefined)
+        return webCryptoKeyProvider(inMemory ? { database: null } : {});
+    for (const method of ['create', 'load', 'sign', 'delete']) {
+        if (typeof keys?.[method] !== 'function') {
+            throw new TypeError(`createClient: dpop.keys must be a DPoPKeyProvider: its ${method} is not a function`);
+        }
+    }
+    return keys;
 }
 /**
  * The auth routes: login, refresh and logout must be given, as non-empty

@@ -39,10 +39,14 @@ export async function readErrorBody(res) {
  * Whether an answer of the refresh route says the refresh token is dead —
  * reused, revoked, expired, invalid, or its session ended — so the session
  * is over: `400 invalid_grant` (RFC 6749 §5.2), or any 401 (as servers
- * answered before they took the OAuth shape). Other 400s (`invalid_request`,
- * `unsupported_grant_type`), 403, 429 and 5xx leave the tokens alone.
+ * answered before they took the OAuth shape) but a DPoP one. Other 400s
+ * (`invalid_request`, `unsupported_grant_type`, `use_dpop_nonce`,
+ * `invalid_dpop_proof`), 403, 429 and 5xx leave the tokens alone.
  */
 export function isGrantRefused(status, body) {
+    // A refused DPoP proof is about the proof, never the grant.
+    if (body.code === 'use_dpop_nonce' || body.code === 'invalid_dpop_proof')
+        return false;
     return (status === 400 && body.error === 'invalid_grant') || status === 401;
 }
 /**

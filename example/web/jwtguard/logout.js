@@ -1,4 +1,5 @@
 // Built from clients/js/src by `npm run build` in clients/js. Do not edit.
+import { isKeyMissing } from './dpop.js';
 import { isTransientStatus, readErrorBody } from './errors.js';
 import { discard, fetchWithin, resolveUrl } from './http.js';
 import { backoffDelay, unref } from './timing.js';
@@ -8,6 +9,8 @@ const MAX_PENDING_LOGOUTS = 20;
  * Revocations that must reach the server: each is sent once, and when the
  * server cannot be reached or is unavailable it is kept in storage and
  * retried with backoff until the server confirms it or its token expires.
+ * The DPoP key of an entry lives until the entry is settled (sent, refused,
+ * expired or pushed out of the queue), then is deleted.
  */
 export class LogoutQueue {
     /** onDue is called when a retry is due; it should call {@link flush} once the client is ready. */
@@ -31,16 +34,25 @@ export class LogoutQueue {
     }
     /** Drops every entry. Call it inside `state.serial`. */
     async clear() {
+        this.entries.forEach((entry) => this.settle(entry));
         this.entries = [];
         await this.save();
+    }
+    /** Lets go of a settled entry: its DPoP key is no longer needed. */
+    settle(entry) {
+        this.cfg.dpop?.deleteKey(entry.dpopKey);
     }
     /** Sends entry; queues it when the server cannot be reached or is unavailable. */
     async submit(entry) {
         const outcome = await this.send(entry);
-        if (outcome !== 'retry')
+        if (outcome !== 'retry') {
+            this.settle(entry);
             return { revoked: outcome === 'revoked', queued: false };
+        }
         await this.state.serial(async () => {
-            this.entries = [...this.entries, entry].slice(-MAX_PENDING_LOGOUTS);
+            const all = [...this.entries, entry];
+            all.slice(0, -MAX_PENDING_LOGOUTS).forEach((dropped) => this.settle(dropped));
+            this.entries = all.slice(-MAX_PENDING_LOGOUTS);
             await this.save().catch(() => undefined);
         });
         this.schedule();
@@ -94,6 +106,7 @@ export class LogoutQueue {
             else
                 settled.add(entry);
         }
+        settled.forEach((entry) => this.settle(entry));
         const left = await this.state.serial(async () => {
             this.entries = this.entries.filter((e) => !settled.has(e));
             await this.save().catch(() => undefined);
@@ -123,7 +136,7 @@ export class LogoutQueue {
                 body: JSON.stringify({ refresh_token: entry.refreshToken }),
             }
             : { method: 'POST', headers: { [cfg.csrfHeader]: entry.csrfToken ?? '' }, credentials: 'include' };
-        const outcome = await this.post(url, init);
+        const outcome = await this.post(url, init, entry.dpopKey);
         if (outcome !== 'token_revoked')
             return outcome;
         if (entry.mode !== 'cookie' || renewed)
@@ -137,14 +150,20 @@ export class LogoutQueue {
             return this.send(entry, true);
         return renewal === 'retry' ? 'retry' : 'refused';
     }
-    /** POSTs init to url within the logout timeout; the answer body is not read beyond its error code. */
-    async post(url, init) {
+    /**
+     * POSTs init to url within the logout timeout, with a proof of DPoP key
+     * dpopKey when given; the answer body is not read beyond its error code.
+     */
+    async post(url, init, dpopKey) {
+        const { dpop } = this.cfg;
         let res;
         try {
-            res = await fetchWithin(this.cfg.fetch, url, init, this.cfg.logoutTimeout);
+            const send = dpop && dpopKey !== undefined ? dpop.fetch(dpopKey) : this.cfg.fetch;
+            res = await fetchWithin(send, url, init, this.cfg.logoutTimeout);
         }
-        catch {
-            return 'retry';
+        catch (err) {
+            // Without its key the server can never accept this revocation.
+            return isKeyMissing(err) ? 'refused' : 'retry';
         }
         if (res.ok) {
             discard(res);
@@ -177,7 +196,8 @@ function parseQueue(raw, mode) {
             typeof e === 'object' &&
             e.mode === mode &&
             (e.scope === 'local' || e.scope === 'global') &&
-            typeof e.expiresAt === 'number');
+            typeof e.expiresAt === 'number' &&
+            (e.dpopKey === undefined || typeof e.dpopKey === 'string'));
     }
     catch {
         return [];

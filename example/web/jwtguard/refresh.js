@@ -1,4 +1,5 @@
 // Built from clients/js/src by `npm run build` in clients/js. Do not edit.
+import { isKeyMissing } from './dpop.js';
 import { JwtGuardError, errorFromResponse, isGrantRefused, networkError, notSignedIn, readErrorBody } from './errors.js';
 import { fetchWithin, resolveUrl } from './http.js';
 import { csrfFor, publicSession, sessionFromResponse } from './session.js';
@@ -52,6 +53,7 @@ export class Refresher {
         const newer = await this.state.endSession(s);
         if (newer)
             return newer;
+        this.cfg.dpop?.deleteKey(s.dpopKey);
         this.events.emit('signedOut', { reason: err.code });
         throw new JwtGuardError(err.code, err.message, { status: err.status, signedOut: true });
     }
@@ -65,7 +67,9 @@ export class Refresher {
      * RateLimitedError). A refused grant — `400 invalid_grant`, whatever its
      * `reason` (`refresh_reused`, `token_revoked`, `session_expired`, …), or a
      * 401 — ends the session (unless storage meanwhile holds a newer one,
-     * which is returned); other 400s and 403 reject and keep the tokens.
+     * which is returned), and so does a DPoP key that is gone; other 400s
+     * (`use_dpop_nonce` and `invalid_dpop_proof` after their one resend
+     * among them) and 403 reject and keep the tokens.
      */
     async send() {
         const { cfg, state } = this;
@@ -84,11 +88,13 @@ export class Refresher {
             let res;
             let next;
             try {
-                res = await fetchWithin(cfg.fetch, resolveUrl(cfg.base, cfg.paths.refresh), this.init(current), cfg.refreshTimeout);
+                res = await fetchWithin(this.fetchFor(current), resolveUrl(cfg.base, cfg.paths.refresh), this.init(current), cfg.refreshTimeout);
                 if (res.ok)
-                    next = await sessionFromResponse(res, cfg);
+                    next = await sessionFromResponse(res, cfg, current.dpopKey === undefined ? undefined : { key: current.dpopKey, thumbprint: current.dpopThumbprint ?? '' });
             }
             catch (err) {
+                if (isKeyMissing(err))
+                    return this.end(current, err); // its tokens are useless without it
                 const failure = err instanceof JwtGuardError ? err : networkError(err);
                 if (failure.code !== 'network_error')
                     throw failure; // bad_response
@@ -141,6 +147,15 @@ export class Refresher {
             return false;
         }
         return sentAt - this.lost.at >= FREE_RETRY_WINDOW;
+    }
+    /**
+     * The fetch of a refresh of session s: with a fresh DPoP proof of its key
+     * for every attempt when it is bound (a proof is accepted once, so a retry
+     * after a lost answer signs anew), else the plain one.
+     */
+    fetchFor(s) {
+        const { dpop } = this.cfg;
+        return dpop && s.dpopKey !== undefined ? dpop.fetch(s.dpopKey) : this.cfg.fetch;
     }
     /** The refresh request for session s. */
     init(s) {

@@ -1,4 +1,5 @@
 // Built from clients/js/src by `npm run build` in clients/js. Do not edit.
+import { isKeyMissing } from './dpop.js';
 import { JwtGuardError, errorFromResponse, isStepUpAnswer, isTransientStatus, networkError, notSignedIn, readErrorBody, } from './errors.js';
 import { SAFE_METHODS, discard, isStream } from './http.js';
 import { csrfFor, isStale } from './session.js';
@@ -15,7 +16,10 @@ const REFRESHABLE = new Set(['token_expired', 'token_revoked', 'token_missing'])
  * expire first, recovers once from a refreshable 401, signs out on 401
  * session_expired, rejects a step-up challenge (401
  * insufficient_user_authentication) keeping the tokens, and retries
- * idempotent requests after network errors and transient answers.
+ * idempotent requests after network errors and transient answers. A
+ * DPoP-bound session's requests carry `Authorization: DPoP` and a fresh
+ * proof each; a refused proof (`invalid_dpop_proof`, `use_dpop_nonce`,
+ * after their one resend) is returned as it is, the tokens kept.
  */
 export class Authorizer {
     constructor(cfg, state, refresher, events) {
@@ -37,11 +41,16 @@ export class Authorizer {
         for (let attempt = 1;; attempt++) {
             let res;
             try {
-                res = await this.cfg.fetch(url, this.withCredentials(init, session));
+                res = await this.fetchFor(session)(url, this.withCredentials(init, session));
             }
             catch (err) {
                 if (init.signal?.aborted)
                     throw err;
+                if (isKeyMissing(err)) {
+                    // The tokens are useless without their key: the session is over.
+                    session = await this.refresher.end(session, err);
+                    continue;
+                }
                 if (!idempotent || !replayable || attempt >= retry.attempts)
                     throw networkError(err);
                 await sleep(backoffDelay(attempt, retry), init.signal);
@@ -108,11 +117,20 @@ export class Authorizer {
         });
         return err;
     }
+    /**
+     * The fetch of a request with session's credentials: for a DPoP-bound
+     * session one that signs a proof of its key, made for its access token,
+     * on every attempt; else the plain one.
+     */
+    fetchFor(session) {
+        const { dpop } = this.cfg;
+        return dpop && session.dpopKey !== undefined ? dpop.fetch(session.dpopKey, session.accessToken) : this.cfg.fetch;
+    }
     /** The request init with the session's credentials. */
     withCredentials(init, session) {
         const headers = new Headers(init.headers);
         if (this.cfg.mode === 'bearer') {
-            headers.set('Authorization', `Bearer ${session.accessToken}`);
+            headers.set('Authorization', `${session.dpopKey === undefined ? 'Bearer' : 'DPoP'} ${session.accessToken}`);
             return { ...init, headers };
         }
         if (!SAFE_METHODS.has(init.method ?? 'GET')) {

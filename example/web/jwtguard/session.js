@@ -14,6 +14,8 @@ export function publicSession(s) {
         out.refreshToken = s.refreshToken;
     if (s.csrfToken !== undefined)
         out.csrfToken = s.csrfToken;
+    if (s.dpopThumbprint !== undefined)
+        out.dpopThumbprint = s.dpopThumbprint;
     return out;
 }
 /** The session stored as raw for mode, or null when raw is missing, corrupt or of another mode. */
@@ -42,8 +44,11 @@ export function parseSession(raw, mode) {
  * `expires_in` and `refresh_expires_in` measured on this device's clock.
  * Rejects with `network_error` when the body cannot be read to its end (the
  * answer was lost on the way) and `bad_response` when it is not the contract.
+ * With binding (the request carried a DPoP proof of that key), the session is
+ * bound to it when the answer's `token_type` is `DPoP`; a `Bearer` answer
+ * (DPoP off on the server) gives an unbound session.
  */
-export async function sessionFromResponse(res, cfg) {
+export async function sessionFromResponse(res, cfg, binding) {
     const body = await readTokenBody(res);
     const accessToken = body.str('access_token');
     const refreshToken = body.str('refresh_token');
@@ -56,7 +61,9 @@ export async function sessionFromResponse(res, cfg) {
     // Without expires_in, only the server's 401 token_expired tells.
     const expiresIn = body.secs('expires_in') || 365 * 24 * 3600;
     const refreshExpiresIn = body.secs('refresh_expires_in') || 365 * 24 * 3600;
+    const bound = binding !== undefined && body.str('token_type')?.toLowerCase() === 'dpop';
     return {
+        ...(bound ? { dpopKey: binding.key, dpopThumbprint: binding.thumbprint } : {}),
         v: 1,
         id: randomId(),
         mode: cfg.mode,

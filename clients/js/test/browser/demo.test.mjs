@@ -3,80 +3,31 @@
 // It clicks through login → call API → refresh → log out other devices →
 // log out in cookie mode, then login → call API → refresh → log out in
 // bearer mode, checks what the page shows and what the server accepts, and
-// saves screenshots to clients/js/artifacts/ (ignored by git).
+// saves screenshots to clients/js/artifacts/ (ignored by git). This server
+// has DPoP off: the page says its DPoP mode is unavailable (dpop.test.mjs
+// runs that mode against a server with DPoP on).
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 
-import { chromium } from 'playwright-core';
-
 import { startExample } from '../helpers/server.mjs';
+import { artifacts, launchBrowser } from './page.mjs';
 
-const executablePath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-export const artifacts = fileURLToPath(new URL('../../artifacts/', import.meta.url));
-
-let server, context, profile, page, origin;
-const problems = []; // page errors and console errors other than refused requests
+let server, browser, context, page, act, problems, origin;
 
 before(async () => {
   server = await startExample();
   // localhost, not 127.0.0.1: browsers treat http://localhost as a secure
   // context, so the server's Secure cookies work without TLS.
   origin = `http://localhost:${server.port}`;
-  await mkdir(artifacts, { recursive: true });
-  profile = await mkdtemp(join(tmpdir(), 'jwtguard-chromium-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath,
-    headless: true,
-    viewport: { width: 1200, height: 1000 },
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  page = context.pages()[0] ?? (await context.newPage());
-  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  page.on('console', (msg) => {
-    // Chromium logs every 4xx answer; those are the refusals the demo shows.
-    if (msg.type() === 'error' && !/Failed to load resource/.test(msg.text())) problems.push(`console: ${msg.text()}`);
-  });
+  browser = await launchBrowser();
+  ({ context, page, act, problems } = browser);
 });
 
 after(async () => {
-  await context?.close();
-  if (profile) await rm(profile, { recursive: true, force: true });
+  await browser?.close();
   await server?.stop();
 });
-
-/** Clicks a button and returns the finished step the page logs for it. */
-async function act(buttonId, step) {
-  const before = await page.locator('#log > li').count();
-  await page.click(`#${buttonId}`);
-  await page.waitForFunction(
-    ([n, name]) => {
-      const li = document.querySelector('#log > li');
-      return document.querySelectorAll('#log > li').length > n && li.dataset.step === name && li.dataset.outcome !== 'pending';
-    },
-    [before, step],
-    { timeout: 20_000 },
-  );
-  return page.evaluate(() => {
-    const li = document.querySelector('#log > li');
-    return {
-      outcome: li.dataset.outcome,
-      text: li.querySelector('.outcome').textContent,
-      exchanges: [...li.querySelectorAll('.exchange')].map((x) => `${x.dataset.method} ${x.dataset.path} ${x.dataset.status}`),
-    };
-  });
-}
 
 const status = () => page.textContent('#status');
 
@@ -170,5 +121,15 @@ test('bearer mode: login, call API, refresh, log out, with the old tokens refuse
   assert.match(await status(), /^Signed out \(logout\)/);
 
   await page.screenshot({ path: join(artifacts, 'demo-bearer.png'), fullPage: true });
+  assert.deepEqual(problems, []);
+});
+
+test('DPoP mode on a server with DPoP off: the page says so and offers no login', { timeout: 60_000 }, async () => {
+  await page.goto(`${origin}/demo/?mode=dpop`);
+  await page.waitForSelector('body[data-ready="true"]');
+  assert.equal(await page.isVisible('#dpop-off'), true, 'the page explains that DPoP is off');
+  assert.equal(await page.isVisible('#login-form'), false);
+  assert.equal(await page.isVisible('#actions'), false);
+  assert.equal(await page.getAttribute('#modes a[data-mode="dpop"]', 'aria-disabled'), 'true');
   assert.deepEqual(problems, []);
 });

@@ -4,6 +4,7 @@
 // cannot be built or started fails the test file; nothing is skipped.
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -88,4 +89,38 @@ export async function startExample({ env = {}, timeoutMs = 60_000 } = {}) {
       await cleanup();
     },
   };
+}
+
+/**
+ * A TCP port that was free a moment ago on 127.0.0.1, for a server whose
+ * PUBLIC_URL must name its port before it starts (DPoP proofs name it).
+ */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts the example on a port picked beforehand, with PUBLIC_URL its own
+ * address (http://host:port), so that DPoP proofs made for the URLs the
+ * client calls are the ones the server checks. env is added as in
+ * startExample; host is how clients name it (127.0.0.1, or localhost for a
+ * browser).
+ */
+export async function startExampleAtOwnURL({ env = {}, host = '127.0.0.1', ...rest } = {}) {
+  for (let tries = 1; ; tries++) {
+    const port = await freePort();
+    try {
+      const server = await startExample({ ...rest, env: { ADDR: `127.0.0.1:${port}`, PUBLIC_URL: `http://${host}:${port}`, ...env } });
+      return { ...server, url: `http://${host}:${port}` };
+    } catch (err) {
+      if (tries >= 3) throw err; // the port was taken meanwhile: try another
+    }
+  }
 }
