@@ -94,6 +94,11 @@ var claimNames = [][]byte{
 var headerNames = [][]byte{[]byte("alg"), []byte("typ"), []byte("kid"), []byte("crit")}
 
 var (
+	claimMembers  = &memberNames{known: claimNames, err: errClaimNames}
+	headerMembers = &memberNames{known: headerNames, err: errHeaderNames}
+)
+
+var (
 	errClaimNames  = errors.New("duplicate, case-colliding or escaped claim names")
 	errHeaderNames = errors.New("duplicate, case-colliding or escaped parameter names")
 	errUTF8        = errors.New("invalid UTF-8") // encoding/json would read each bad byte as U+FFFD
@@ -121,19 +126,19 @@ func (c *Claims) UnmarshalJSON(data []byte) error {
 
 // checkClaimNames applies checkNames to a claims payload, and refuses exp,
 // nbf or iat given as strings.
-func checkClaimNames(data []byte) error { return checkNames(data, claimNames, errClaimNames, true) }
+func checkClaimNames(data []byte) error { return checkNames(data, claimMembers, true) }
 
 // checkHeaderNames applies checkNames to a JOSE header.
-func checkHeaderNames(data []byte) error { return checkNames(data, headerNames, errHeaderNames, false) }
+func checkHeaderNames(data []byte) error { return checkNames(data, headerMembers, false) }
 
 // checkNames walks the top-level members of a JSON object and refuses,
 // with errNames, exact duplicates, names that fold to one of known without
 // being it, and names with escape sequences; it refuses invalid UTF-8
 // anywhere in data, and invalid JSON. With dates, exp, nbf and iat must not
 // be strings. See members.
-func checkNames(data []byte, known [][]byte, errNames error, dates bool) error {
-	var m members
-	if err := m.start(data, known, errNames, dates); err != nil {
+func checkNames(data []byte, names *memberNames, dates bool) error {
+	m, err := walkMembers(data, names, dates)
+	if err != nil {
 		return err
 	}
 	for {
@@ -143,13 +148,9 @@ func checkNames(data []byte, known [][]byte, errNames error, dates bool) error {
 	}
 }
 
-// foldsToOther reports whether name folds to one of known without being it.
-func foldsToOther(name []byte, known [][]byte) bool {
-	for _, k := range known {
-		if bytes.Equal(name, k) {
-			return false // no two known names fold to each other
-		}
-	}
+// foldsToKnown reports whether name, which is none of known, folds to one
+// of them.
+func foldsToKnown(name []byte, known [][]byte) bool {
 	for _, k := range known {
 		if bytes.EqualFold(name, k) {
 			return true
@@ -158,31 +159,34 @@ func foldsToOther(name []byte, known [][]byte) bool {
 	return false
 }
 
-// nameSet is a set of names. It allocates nothing for up to 32 names, more
-// than a token of this package has, and switches to a map beyond, so that a
-// payload of thousands of names still takes linear time.
+// nameSet is a set of names, all slices data[start:end] of one JSON text.
+// It allocates nothing for up to 32 names, more than a token of this
+// package has, and switches to a map beyond, so that a payload of
+// thousands of names still takes linear time. It keeps offsets, not
+// slices, so that the text can live on the caller's stack.
 type nameSet struct {
-	few  [32][]byte
+	few  [32]struct{ start, end int }
 	n    int
 	many map[string]struct{}
 }
 
-// add adds name to s and reports whether it was not in s yet.
-func (s *nameSet) add(name []byte) bool {
+// add adds data[start:end] to s and reports whether it was not in s yet.
+func (s *nameSet) add(data []byte, start, end int) bool {
+	name := data[start:end]
 	if s.many == nil {
 		for _, f := range s.few[:s.n] {
-			if bytes.Equal(f, name) {
+			if bytes.Equal(data[f.start:f.end], name) {
 				return false
 			}
 		}
 		if s.n < len(s.few) {
-			s.few[s.n] = name
+			s.few[s.n].start, s.few[s.n].end = start, end
 			s.n++
 			return true
 		}
 		s.many = make(map[string]struct{}, 4*len(s.few))
 		for _, f := range s.few {
-			s.many[string(f)] = struct{}{}
+			s.many[string(data[f.start:f.end])] = struct{}{}
 		}
 	}
 	if _, dup := s.many[string(name)]; dup {

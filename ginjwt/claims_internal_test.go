@@ -37,3 +37,12 @@ func TestCheckClaimNamesDoesNotAllocate(t *testing.T) {
 		t.Fatalf("%v allocations per call", n)
 	}
 }
+
+// members remembers the known names it has seen in one bit each of a uint64.
+func TestKnownNamesFit(t *testing.T) {
+	for _, known := range [][][]byte{claimNames, headerNames, confirmationNames.known, tokenRequestNames.known} {
+		if len(known) > 64 {
+			t.Fatalf("%d known names: members.seenKnown holds 64", len(known))
+		}
+	}
+}

@@ -8,8 +8,16 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// claimsKey is the gin context key of the verified claims.
+// claimsKey is the gin context key of the verified claims: a *Claims of
+// the request's own, or sharedClaims.
 type claimsKey struct{}
+
+// sharedClaims are claims the token cache also serves to other requests.
+// They are read in this package only; ClaimsFromContext hands the request
+// its own copy the first time it is asked, so a request that never reads
+// its claims never copies them. One pointer: storing it in the context's
+// map allocates nothing.
+type sharedClaims struct{ claims *Claims }
 
 // Middleware returns the guard: it lets a request through only when it
 // carries a valid access token whose session is alive in the store and that
@@ -22,11 +30,15 @@ type claimsKey struct{}
 func (a *Auth) Middleware(requirements ...Requirement) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		now := a.opts.Now()
-		claims, err := a.verifyRequest(c, now)
+		claims, shared, err := a.verifyRequest(c, now)
 		if err != nil && a.legacy != nil {
 			claims, err = a.legacyRequest(c, err)
+			shared = false
 		}
-		if err == nil {
+		if err == nil && len(requirements) > 0 {
+			if shared { // a requirement is the application's code
+				claims, shared = cloneClaims(claims), false
+			}
 			claims, err = meetAll(claims, requirements)
 		}
 		if a.opts.OnGuard != nil {
@@ -36,33 +48,36 @@ func (a *Auth) Middleware(requirements ...Requirement) gin.HandlerFunc {
 			a.fail(c, a.dpop.challenge(err))
 			return
 		}
-		c.Set(claimsKey{}, claims)
+		if shared {
+			c.Set(claimsKey{}, sharedClaims{claims})
+		} else {
+			c.Set(claimsKey{}, claims)
+		}
 		c.Next()
 	}
 }
 
 // verifyRequest runs the guard's checks on the request's access token, as
-// of now.
-func (a *Auth) verifyRequest(c *gin.Context, now time.Time) (*Claims, error) {
+// of now. Shared claims are the token cache's (see verifyAccess).
+func (a *Auth) verifyRequest(c *gin.Context, now time.Time) (claims *Claims, shared bool, err error) {
 	raw, ambient := lookupToken(c, a.lookup)
 	viaDPoP := false
 	if raw == "" && a.dpop != nil {
 		raw, viaDPoP = dpopAuthorization(c)
 	}
 	if raw == "" {
-		return nil, ErrTokenMissing
+		return nil, false, ErrTokenMissing
 	}
-	claims, err := a.verifyAccess(raw, now)
-	if err != nil {
-		return nil, err
+	if claims, shared, err = a.verifyAccess(raw, now); err != nil {
+		return nil, false, err
 	}
 	if err := a.checkCSRF(c, ambient, claims.SessionID); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if err := a.checkBoundAccess(c, raw, viaDPoP, claims, now); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return claims, nil
+	return claims, shared, nil
 }
 
 // Verify runs the guard's checks on an access token for code outside the
@@ -88,7 +103,10 @@ func (a *Auth) verifyToken(ctx context.Context, token string, now time.Time, req
 	if token == "" {
 		return nil, ErrTokenMissing
 	}
-	claims, err := a.verifyAccess(token, now)
+	claims, shared, err := a.verifyAccess(token, now)
+	if err == nil && shared {
+		claims = cloneClaims(claims) // the caller's to keep
+	}
 	if err != nil && a.legacy != nil {
 		if claims, err = a.legacyFallback(token, err); err == nil {
 			return meetAll(claims, requirements) // no session to check
@@ -116,30 +134,36 @@ func (a *Auth) checkLive(ctx context.Context, claims *Claims, now time.Time) err
 }
 
 // verifyAccess verifies an access token, through the token cache when on.
-func (a *Auth) verifyAccess(raw string, now time.Time) (*Claims, error) {
+// Shared claims are held by the cache for other requests too: this package
+// only reads them, and copies them (cloneClaims) before they reach
+// application code.
+func (a *Auth) verifyAccess(raw string, now time.Time) (claims *Claims, shared bool, err error) {
 	if a.tokens == nil {
-		return a.access.verify(raw)
+		claims, err = a.access.verify(raw)
+		return claims, false, err
 	}
 	if claims, ok := a.tokens.get(raw, now); ok {
-		return claims, nil
+		return claims, true, nil
 	}
-	claims, err := a.access.verify(raw)
-	if err == nil {
-		a.tokens.put(raw, claims, now)
+	if claims, err = a.access.verify(raw); err != nil {
+		return nil, false, err
 	}
-	return claims, err
+	a.tokens.put(raw, claims, now)
+	return claims, true, nil
 }
 
 // authenticated returns the claims the guard stored for this request or,
 // when no guard ran before, runs its checks.
+// The claims may be shared (see verifyAccess): callers only read them.
 func (a *Auth) authenticated(c *gin.Context) (*Claims, error) {
-	if claims, ok := ClaimsFromContext(c); ok {
+	if claims, ok := requestClaims(c); ok {
 		if claims.Legacy {
 			return nil, errLegacyNoSession
 		}
 		return claims, nil
 	}
-	return a.verifyRequest(c, a.opts.Now())
+	claims, _, err := a.verifyRequest(c, a.opts.Now())
+	return claims, err
 }
 
 // checkSession asks the store whether the token's session is alive at the
@@ -169,19 +193,43 @@ func (a *Auth) fail(c *gin.Context, err error) {
 }
 
 // ClaimsFromContext returns the claims the guard verified for this request.
+// They are the request's own: changing them changes nothing elsewhere.
 func ClaimsFromContext(c *gin.Context) (*Claims, bool) {
 	v, ok := c.Get(claimsKey{})
 	if !ok {
 		return nil, false
 	}
-	claims, ok := v.(*Claims)
-	return claims, ok
+	switch v := v.(type) {
+	case *Claims:
+		return v, true
+	case sharedClaims:
+		own := cloneClaims(v.claims)
+		c.Set(claimsKey{}, own)
+		return own, true
+	}
+	return nil, false
+}
+
+// requestClaims returns the claims the guard verified for this request
+// without copying them: they may be shared, for reading only.
+func requestClaims(c *gin.Context) (*Claims, bool) {
+	v, ok := c.Get(claimsKey{})
+	if !ok {
+		return nil, false
+	}
+	switch v := v.(type) {
+	case *Claims:
+		return v, true
+	case sharedClaims:
+		return v.claims, true
+	}
+	return nil, false
 }
 
 // Subject returns the subject of the request's verified token, or "" when
 // the guard did not run.
 func Subject(c *gin.Context) string {
-	if claims, ok := ClaimsFromContext(c); ok {
+	if claims, ok := requestClaims(c); ok {
 		return claims.Subject
 	}
 	return ""
@@ -190,7 +238,7 @@ func Subject(c *gin.Context) string {
 // SessionID returns the session id of the request's verified token, or ""
 // when the guard did not run.
 func SessionID(c *gin.Context) string {
-	if claims, ok := ClaimsFromContext(c); ok {
+	if claims, ok := requestClaims(c); ok {
 		return claims.SessionID
 	}
 	return ""

@@ -116,7 +116,7 @@ func (a *Auth) activeClaims(ctx context.Context, raw string, refresh bool) (*Cla
 	if refresh {
 		claims, err = a.refresh.verify(raw)
 	} else {
-		claims, err = a.verifyAccess(raw, now)
+		claims, _, err = a.verifyAccess(raw, now) // only read
 	}
 	if err != nil {
 		return nil, err

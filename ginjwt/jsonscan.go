@@ -1,6 +1,9 @@
 package ginjwt
 
-import "unicode/utf8"
+import (
+	"bytes"
+	"unicode/utf8"
+)
 
 // This file validates JSON in the same pass that walks a token's header or
 // claims, so that a token is read once instead of validated by
@@ -210,30 +213,30 @@ func validJSON(data []byte) bool {
 // exp, nbf and iat given as strings. It takes time linear in the length of
 // the data and allocates nothing for up to 32 members.
 type members struct {
-	data     []byte
-	i        int
-	known    [][]byte
-	errNames error
-	dates    bool
-	seen     nameSet
-	started  bool
+	data      []byte
+	i         int
+	names     *memberNames
+	dates     bool
+	seenKnown uint64  // bit k: known[k] was seen
+	seen      nameSet // the other names seen
+	started   bool
 }
 
-// start begins a walk over data, which must be valid UTF-8 and hold a
-// JSON object.
-func (m *members) start(data []byte, known [][]byte, errNames error, dates bool) error {
+// walkMembers begins a walk over data, which must be valid UTF-8 and hold
+// a JSON object. The walk is returned by value, so that data can live on
+// the caller's stack.
+func walkMembers(data []byte, names *memberNames, dates bool) (members, error) {
 	if !utf8.Valid(data) {
-		return errUTF8
+		return members{}, errUTF8
 	}
 	i := skipSpace(data, 0)
 	if i >= len(data) || data[i] != '{' {
 		if validJSON(data) {
-			return errNotObject
+			return members{}, errNotObject
 		}
-		return errSyntax
+		return members{}, errSyntax
 	}
-	*m = members{data: data, i: i + 1, known: known, errNames: errNames, dates: dates}
-	return nil
+	return members{data: data, i: i + 1, names: names, dates: dates}, nil
 }
 
 // next returns the next member's name and the extent data[start:end] of its
@@ -269,11 +272,16 @@ func (m *members) next() (name []byte, start, end int, done bool, err error) {
 	name = data[i+1 : nameEnd-1]
 	for _, c := range name {
 		if c == '\\' {
-			return nil, 0, 0, false, m.errNames
+			return nil, 0, 0, false, m.names.err
 		}
 	}
-	if !m.seen.add(name) || foldsToOther(name, m.known) {
-		return nil, 0, 0, false, m.errNames
+	if k := indexOfName(m.names.known, name); k >= 0 {
+		if m.seenKnown&(1<<k) != 0 {
+			return nil, 0, 0, false, m.names.err
+		}
+		m.seenKnown |= 1 << k
+	} else if !m.seen.add(data, i+1, nameEnd-1) || foldsToKnown(name, m.names.known) {
+		return nil, 0, 0, false, m.names.err
 	}
 	i = skipSpace(data, nameEnd)
 	if i >= len(data) || data[i] != ':' {
@@ -288,6 +296,27 @@ func (m *members) next() (name []byte, start, end int, done bool, err error) {
 	}
 	m.i = end
 	return name, start, end, false, nil
+}
+
+// memberNames are the member names of one kind of object that this package
+// reads, and the error for a name that is a duplicate, folds to one of them
+// without being it, or is escaped. members holds a pointer to them, never
+// the error itself: that keeps a walk's data off the heap, as escape
+// analysis does not tell a struct's fields apart.
+type memberNames struct {
+	known [][]byte
+	err   error
+}
+
+// indexOfName returns the index of name in known, or -1. Known lists have
+// at most 64 names, one bit each in members.seenKnown (TestKnownNamesFit).
+func indexOfName(known [][]byte, name []byte) int {
+	for k, n := range known {
+		if bytes.Equal(n, name) {
+			return k
+		}
+	}
+	return -1
 }
 
 // finish checks that nothing but white space follows the object.

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // jsonSamples are valid and invalid JSON of every kind, seeds of the fuzz
@@ -39,7 +41,7 @@ func FuzzScanMatchesJSONValid(f *testing.F) {
 		}
 		// A claims payload is accepted only if it is valid JSON.
 		var c Claims
-		if decodeClaims(data, &c) == nil && string(data) != "null" && !json.Valid(data) {
+		if decodeClaims(data, string(data), &c, new([3]jwt.NumericDate)) == nil && string(data) != "null" && !json.Valid(data) {
 			t.Fatalf("decodeClaims accepted invalid JSON %q", data)
 		}
 	})
@@ -62,7 +64,8 @@ func TestDecodeConfirmation(t *testing.T) {
 		{`[{"jkt":"abc"}]`, ""},
 	} {
 		var c Claims
-		err := decodeClaims([]byte(`{"sub":"alice","cnf":`+tc.cnf+`}`), &c)
+		data := []byte(`{"sub":"alice","cnf":` + tc.cnf + `}`)
+		err := decodeClaims(data, string(data), &c, new([3]jwt.NumericDate))
 		switch {
 		case tc.jkt == "" && err == nil:
 			t.Errorf("cnf %s accepted: %+v", tc.cnf, c.Confirmation)

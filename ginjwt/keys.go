@@ -9,6 +9,7 @@ import (
 	"crypto/hmac"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/sha512"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -353,10 +354,12 @@ func (kr *keyring) lookup(kid string) (*signingKey, bool) {
 // no allocation. Asymmetric signatures go through golang-jwt.
 type macPool struct{ pool sync.Pool }
 
-// macState is one pooled HMAC with a scratch buffer for the signing input.
+// macState is one pooled HMAC with scratch buffers for the signing input
+// and the sum.
 type macState struct {
 	mac hash.Hash
 	buf []byte
+	sum [sha512.Size]byte
 }
 
 func newMACPool(h crypto.Hash, key []byte) *macPool {
@@ -374,8 +377,7 @@ func (p *macPool) verify(signingInput string, sig []byte) error {
 	st.mac.Reset()
 	st.buf = append(st.buf[:0], signingInput...)
 	st.mac.Write(st.buf)
-	var sum [64]byte
-	if !hmac.Equal(sig, st.mac.Sum(sum[:0])) {
+	if !hmac.Equal(sig, st.mac.Sum(st.sum[:0])) {
 		return errSignature
 	}
 	return nil
@@ -395,7 +397,9 @@ func (k *jwtKey) verifySignature(signingInput string, sig []byte) error {
 	if k.macs != nil {
 		return k.macs.verify(signingInput, sig)
 	}
-	return k.method.Verify(signingInput, sig, k.verify)
+	// A copy: through the interface sig would escape, and it may be on the
+	// caller's stack. An asymmetric check costs far more than the copy.
+	return k.method.Verify(signingInput, slices.Clone(sig), k.verify)
 }
 
 // hmacPool returns a pool for an HMAC method and key, or nil for others.

@@ -122,11 +122,11 @@ func (a *Auth) legacyFallback(raw string, err error) (*Claims, error) {
 	if a.legacy == nil || len(raw) > a.legacy.maxLen {
 		return nil, err
 	}
-	header, payload, _, _, splitErr := splitToken(raw)
+	header, payload, _, _, splitErr := splitToken(raw, nil)
 	if splitErr != nil {
 		return nil, err
 	}
-	h, hErr := decodeHeader(header)
+	h, hErr := decodeHeader(header, string(header))
 	if hErr != nil {
 		return nil, err
 	}

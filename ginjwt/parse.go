@@ -29,16 +29,16 @@ type tokenHeader struct {
 	alg, typ, kid, crit string
 }
 
-// decodeHeader reads the parameters of a header object. Its names get the
+// decodeHeader reads the parameters of a header object; src is
+// string(data), which the values are slices of. Its names get the
 // checks of claim names (see checkNames): a parameter is read from one
 // unescaped, unambiguous name, as any JSON parser would read it.
-func decodeHeader(data []byte) (tokenHeader, error) {
+func decodeHeader(data []byte, src string) (tokenHeader, error) {
 	var h tokenHeader
-	var m members
-	if err := m.start(data, headerNames, errHeaderNames, false); err != nil {
+	m, err := walkMembers(data, headerMembers, false)
+	if err != nil {
 		return h, err
 	}
-	src := string(data)
 	for {
 		name, i, next, done, err := m.next()
 		if done || err != nil {
@@ -65,22 +65,25 @@ func param(raw string) (string, error) {
 	return jsonString(raw)
 }
 
-// splitToken decodes the three segments of a compact JWS into one buffer.
-// Every byte must be base64url or one of the two dots, and every segment
-// canonical.
-func splitToken(raw string) (header, payload, sig []byte, signingInput string, err error) {
-	for i := 0; i < len(raw); i++ {
-		c := raw[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
-			return nil, nil, nil, "", errors.New("character outside base64url")
-		}
+// splitToken decodes the three segments of a compact JWS, one after the
+// other, into buf when it has room and else into a new buffer. Every byte
+// must be base64url or one of the two dots, and every segment canonical.
+func splitToken(raw string, buf []byte) (header, payload, sig []byte, signingInput string, err error) {
+	// The decoder refuses every other byte outside base64url but skips
+	// these two.
+	if strings.IndexByte(raw, '\n') >= 0 || strings.IndexByte(raw, '\r') >= 0 {
+		return nil, nil, nil, "", errors.New("character outside base64url")
 	}
 	h, rest, ok1 := strings.Cut(raw, ".")
 	p, s, ok2 := strings.Cut(rest, ".")
 	if !ok1 || !ok2 || strings.Contains(s, ".") {
 		return nil, nil, nil, "", errors.New("token does not have three segments")
 	}
-	buf := make([]byte, b64url.DecodedLen(len(h))+b64url.DecodedLen(len(p))+b64url.DecodedLen(len(s)))
+	if n := b64url.DecodedLen(len(h)) + b64url.DecodedLen(len(p)) + b64url.DecodedLen(len(s)); cap(buf) < n {
+		buf = make([]byte, n)
+	} else {
+		buf = buf[:n]
+	}
 	decode := func(seg, what string) ([]byte, error) {
 		n, err := b64url.Decode(buf, []byte(seg))
 		if err != nil {
@@ -102,27 +105,27 @@ func splitToken(raw string) (header, payload, sig []byte, signingInput string, e
 	return header, payload, sig, raw[:len(h)+1+len(p)], nil
 }
 
-// decodeClaims fills c from a claims payload. The payload must be a valid
-// JSON object in valid UTF-8 without duplicate, case-colliding or escaped
-// claim names (see members); each known claim must have its JSON type. It
-// is read in one pass, validated as it is decoded.
-func decodeClaims(data []byte, c *Claims) error {
+// decodeClaims fills c from a claims payload; src is string(data), which
+// every string claim is a slice of, and dates holds exp, nbf and iat. The
+// payload must be a valid JSON object in valid UTF-8 without duplicate,
+// case-colliding or escaped claim names (see members); each known claim
+// must have its JSON type. It is read in one pass, validated as it is
+// decoded.
+func decodeClaims(data []byte, src string, c *Claims, dates *[3]jwt.NumericDate) error {
 	if string(data) == "null" {
 		return nil // no claims: validation refuses the token
 	}
-	var m members
-	if err := m.start(data, claimNames, errClaimNames, true); err != nil {
+	m, err := walkMembers(data, claimMembers, true)
+	if err != nil {
 		return err
 	}
-	src := string(data) // one copy; every string claim is a slice of it
-	dates := new([3]jwt.NumericDate)
 	for {
 		name, i, next, done, err := m.next()
 		if done || err != nil {
 			return err
 		}
 		if err := c.setClaim(string(name), src, i, next, dates); err != nil {
-			return fmt.Errorf("claim %q: %w", name, err)
+			return fmt.Errorf("claim %q: %w", string(name), err) // a copy: data may be on the stack
 		}
 	}
 }
@@ -185,7 +188,7 @@ func (c *Claims) setClaim(name, src string, i, j int, dates *[3]jwt.NumericDate)
 }
 
 // confirmationNames are the members of a cnf claim this package reads.
-var confirmationNames = [][]byte{[]byte("jkt")}
+var confirmationNames = &memberNames{known: [][]byte{[]byte("jkt")}, err: errConfirmationNames}
 
 var errConfirmationNames = errors.New("duplicate, case-colliding or escaped cnf members")
 
@@ -193,8 +196,8 @@ var errConfirmationNames = errors.New("duplicate, case-colliding or escaped cnf 
 // is a string; a cnf without jkt confirms nothing this package knows, and
 // is refused.
 func jsonConfirmation(v string) (*Confirmation, error) {
-	var m members
-	if err := m.start([]byte(v), confirmationNames, errConfirmationNames, false); err != nil {
+	m, err := walkMembers([]byte(v), confirmationNames, false)
+	if err != nil {
 		return nil, err
 	}
 	var cnf Confirmation

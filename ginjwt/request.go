@@ -95,7 +95,7 @@ func readBody(r *http.Request) ([]byte, error) {
 }
 
 // tokenRequestNames are the members of a JSON token request.
-var tokenRequestNames = [][]byte{[]byte("grant_type"), []byte("refresh_token"), []byte("scope")}
+var tokenRequestNames = &memberNames{known: [][]byte{[]byte("grant_type"), []byte("refresh_token"), []byte("scope")}, err: errTokenRequestNames}
 
 var errTokenRequestNames = errors.New("duplicate, case-colliding or escaped member names")
 
@@ -108,8 +108,8 @@ func decodeTokenRequest(body []byte, req *tokenRequest) error {
 	if start, end := skipSpace(body, 0), trimSpaceEnd(body); start < end && string(body[start:end]) == "null" {
 		return nil
 	}
-	var m members
-	if err := m.start(body, tokenRequestNames, errTokenRequestNames, false); err != nil {
+	m, err := walkMembers(body, tokenRequestNames, false)
+	if err != nil {
 		return err
 	}
 	src := string(body) // one copy; the fields are slices of it

@@ -135,20 +135,31 @@ func (v *verifier) reportingUnknownKeys() *verifier {
 // its kid names and that key's pinned algorithm, the signature
 // (token_invalid); then iss and aud, exp (required), iat and nbf, and the
 // claim type. The error wraps one of the package's sentinels.
+// decodeOnStack is the size of the buffer on the stack that verify decodes
+// a token into: this package's tokens fit, longer ones take the heap.
+const decodeOnStack = 1024
+
 func (v *verifier) verify(raw string) (*Claims, error) {
 	if len(raw) > v.maxLen {
 		return nil, fmt.Errorf("%w: token longer than %d bytes", ErrTokenMalformed, v.maxLen)
 	}
-	headerJSON, payload, sig, signingInput, err := splitToken(raw)
+	var stack [decodeOnStack]byte
+	headerJSON, payload, sig, signingInput, err := splitToken(raw, stack[:0])
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrTokenMalformed, err)
 	}
-	h, err := decodeHeader(headerJSON)
+	// One copy of header and payload for every string read from them.
+	src := string(headerJSON) + string(payload)
+	h, err := decodeHeader(headerJSON, src[:len(headerJSON)])
 	if err != nil {
 		return nil, fmt.Errorf("%w: header: %w", ErrTokenMalformed, err)
 	}
-	claims := new(Claims)
-	if err := decodeClaims(payload, claims); err != nil {
+	out := new(struct {
+		claims Claims
+		dates  [3]jwt.NumericDate
+	})
+	claims := &out.claims
+	if err := decodeClaims(payload, src[len(headerJSON):], claims, &out.dates); err != nil {
 		return nil, fmt.Errorf("%w: claims: %w", ErrTokenMalformed, err)
 	}
 	k, err := v.key(&h)

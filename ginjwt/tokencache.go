@@ -30,7 +30,8 @@ func newTokenCache(max int, leeway time.Duration) *tokenCache {
 	return &tokenCache{max: max, leeway: leeway, entries: make(map[string]*Claims, min(max, 1024))}
 }
 
-// get returns a copy of the claims of a verified token that has not expired.
+// get returns the claims of a verified token that has not expired. They
+// are shared with every request that presents the token: read them only.
 func (tc *tokenCache) get(raw string, now time.Time) (*Claims, bool) {
 	tc.mu.RLock()
 	claims, ok := tc.entries[raw]
@@ -38,19 +39,19 @@ func (tc *tokenCache) get(raw string, now time.Time) (*Claims, bool) {
 	if !ok || !now.Before(claims.ExpiresAt.Add(tc.leeway)) {
 		return nil, false
 	}
-	return cloneClaims(claims), true
+	return claims, true
 }
 
-// put remembers verified claims. When the cache is full it drops expired
-// entries and, if that is not enough, an arbitrary eighth of the rest.
+// put remembers verified claims, which from now on are shared: nobody may
+// change them. When the cache is full it drops expired entries and, if
+// that is not enough, an arbitrary eighth of the rest.
 func (tc *tokenCache) put(raw string, claims *Claims, now time.Time) {
-	cp := cloneClaims(claims)
 	tc.mu.Lock()
 	defer tc.mu.Unlock()
 	if len(tc.entries) >= tc.max {
 		tc.evict(now)
 	}
-	tc.entries[raw] = cp
+	tc.entries[raw] = claims
 }
 
 // inlineStrings is how many strings of Audience, AMR and Roles a clone of

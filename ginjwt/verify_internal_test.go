@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -146,5 +147,30 @@ func BenchmarkCheckClaimNames(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*c.names), "ns/name")
 		})
+	}
+}
+
+// A token with any byte outside base64url and the two dots is refused,
+// wherever the byte is, including the new lines the base64 decoder would
+// skip: a token has one spelling.
+func TestBytesOutsideBase64URLRefused(t *testing.T) {
+	a := newFuzzAuth(t, "hs")
+	access, _ := fuzzRealTokens(t, a)
+	if _, err := a.access.verify(access); err != nil {
+		t.Fatalf("the untouched token: %v", err)
+	}
+	dot1 := strings.IndexByte(access, '.')
+	dot2 := dot1 + 1 + strings.IndexByte(access[dot1+1:], '.')
+	for b := range 256 {
+		c := byte(b)
+		if c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' {
+			continue
+		}
+		for _, at := range []int{0, 5, dot1, dot1 + 1, dot2 - 3, dot2 + 1, len(access) - 2, len(access)} {
+			bad := access[:at] + string([]byte{c}) + access[at:]
+			if _, err := a.access.verify(bad); !errors.Is(err, ErrTokenMalformed) {
+				t.Fatalf("byte %#x at %d: err %v, want ErrTokenMalformed", c, at, err)
+			}
+		}
 	}
 }
