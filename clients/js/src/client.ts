@@ -214,6 +214,10 @@ class Client implements JwtGuardClient {
     // token_type Bearer: the server did not bind (DPoP is off there).
     if (key && next.dpopKey === undefined) dpop?.deleteKey(key.id);
     await this.state.serial(async () => {
+      // Another login that finished meanwhile (here or in another tab) is
+      // replaced: nothing will use its DPoP key any more.
+      const replaced = await this.state.read().catch(() => null);
+      if (replaced?.dpopKey !== undefined && replaced.dpopKey !== next.dpopKey) dpop?.deleteKey(replaced.dpopKey);
       this.state.epoch++;
       await this.state.write(next);
       if (this.mode === 'cookie' && this.logouts.size > 0) {

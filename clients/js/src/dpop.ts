@@ -20,7 +20,9 @@ export const DPOP_KEY_MISSING = 'dpop_key_missing';
 
 /** A new key for a login, and its RFC 7638 thumbprint (the tokens' `cnf.jkt`). */
 export interface NewKey {
+  /** The key's id in the key provider. */
   id: string;
+  /** Its RFC 7638 SHA-256 thumbprint, base64url. */
   thumbprint: string;
 }
 
@@ -50,11 +52,19 @@ export class DPoPSigner {
     return { id: key.id, thumbprint: await jwkThumbprint(jwk) };
   }
 
-  /** Deletes key id in the background; a failure leaves it to a later deletion. */
+  /**
+   * Deletes key id in the background. A failure is ignored: the key stays
+   * in the provider, unused (its session is over).
+   */
   deleteKey(id: string | undefined): void {
     if (id === undefined) return;
     this.publicKeys.delete(id);
-    this.keys.delete(id).catch(() => undefined);
+    // A provider written in plain JavaScript may throw, or return no promise.
+    try {
+      Promise.resolve(this.keys.delete(id)).catch(() => undefined);
+    } catch {
+      // ignored, as a rejection
+    }
   }
 
   /** The latest nonce the server at url's origin handed out, if any. */
@@ -63,13 +73,14 @@ export class DPoPSigner {
   }
 
   /**
-   * A proof for a request of method to url, signed with key id: `ath` when
-   * accessToken is given, nonce (default the origin's latest) when there is one.
+   * A proof for a request of method to url, signed with key id: `htu` as
+   * {@link htuOf} makes it, `ath` when accessToken is given, nonce (default
+   * the origin's latest) when there is one.
    * Rejects with a `dpop_key_missing` JwtGuardError when the key is gone.
    */
   async proof(id: string, method: string, url: string, accessToken?: string, nonce = this.nonceFor(url)): Promise<string> {
     const key = await this.publicKey(id);
-    const htu = absolute(url).replace(/[?#].*$/, '');
+    const htu = htuOf(url);
     const header = { typ: 'dpop+jwt', alg: key.alg, jwk: key.jwk };
     const payload: Record<string, unknown> = { jti: randomId(), htm: method.toUpperCase(), htu, iat: Math.floor(this.now() / 1000) };
     if (nonce !== undefined) payload.nonce = nonce;
@@ -164,6 +175,44 @@ function publicJwk(jwk: JsonWebKey): JsonWebKey {
     out[m] = value;
   }
   return out as JsonWebKey;
+}
+
+/** The characters a path keeps as they are: RFC 3986 pchar, `/`, and the `%` of percent-encodings. */
+const PATH_CHAR = /[A-Za-z0-9\-._~!$&'()*+,;=:@/%]/;
+
+/**
+ * The `htu` of a request to url (RFC 9449 §4.2): its absolute URL without
+ * query and fragment, with the path as fetch sends it — parsed by the URL
+ * standard (dot segments removed, a space or a non-ASCII character
+ * percent-encoded as UTF-8) — and any character left that RFC 3986 does not
+ * allow in a path (`|`, `[`, `^`, …) percent-encoded too, as the server
+ * re-encodes it. Where `URL` does not parse (React Native's lacks the
+ * getters), the path is only percent-encoded.
+ */
+export function htuOf(url: string): string {
+  const abs = absolute(url);
+  let origin: string;
+  let path: string;
+  try {
+    const u = new URL(abs);
+    origin = `${u.protocol}//${u.host}`;
+    path = u.pathname;
+  } catch {
+    const m = /^([a-z][a-z\d+.-]*:\/\/[^/?#]*)([^?#]*)/i.exec(abs);
+    if (!m) throw new TypeError(`DPoP: ${url} is not an absolute URL`);
+    origin = m[1] as string;
+    path = m[2] || '/';
+  }
+  let out = '';
+  for (const ch of path) out += PATH_CHAR.test(ch) ? ch : percentEncode(ch);
+  return origin + out;
+}
+
+/** The UTF-8 bytes of one character, percent-encoded (a lone surrogate as U+FFFD). */
+function percentEncode(ch: string): string {
+  let out = '';
+  for (const b of utf8(ch)) out += `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  return out;
 }
 
 /** url made absolute against the page's origin (a `baseUrl` of `''` in browsers). */

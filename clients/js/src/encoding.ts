@@ -1,12 +1,39 @@
 /**
  * Byte helpers of the DPoP proofs: UTF-8, base64url without padding, SHA-256
- * and random ids. WebCrypto's digest is used where it exists; React Native
- * (Hermes) has none, so a plain implementation of FIPS 180-4 takes over.
+ * and random ids. WebCrypto's digest and TextEncoder are used where they
+ * exist; React Native (Hermes) has no digest, and older versions no
+ * TextEncoder, so plain implementations take over.
  */
 
-/** The UTF-8 bytes of s. */
+/** The UTF-8 bytes of s: TextEncoder's where there is one, else {@link utf8Plain}. */
 export function utf8(s: string): Uint8Array {
-  return new TextEncoder().encode(s);
+  return typeof TextEncoder === 'function' ? new TextEncoder().encode(s) : utf8Plain(s);
+}
+
+/**
+ * The UTF-8 bytes of s in plain JavaScript, for runtimes without
+ * TextEncoder (older Hermes versions of React Native); as with
+ * TextEncoder, a lone surrogate becomes U+FFFD.
+ */
+export function utf8Plain(s: string): Uint8Array {
+  const out: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    let c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdfff) {
+      const next = s.charCodeAt(i + 1); // NaN past the end
+      if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+        c = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00);
+        i++;
+      } else {
+        c = 0xfffd;
+      }
+    }
+    if (c < 0x80) out.push(c);
+    else if (c < 0x800) out.push(0xc0 | (c >> 6), 0x80 | (c & 63));
+    else if (c < 0x10000) out.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+    else out.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 63), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+  }
+  return new Uint8Array(out);
 }
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';

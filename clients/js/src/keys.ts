@@ -81,23 +81,50 @@ export function webCryptoKeyProvider(options: WebCryptoKeyProviderOptions = {}):
     return s;
   };
   const open = (): Promise<IDBDatabase> => {
-    db ??= new Promise<IDBDatabase>((resolve, reject) => {
+    if (db) return db;
+    const opening = new Promise<IDBDatabase>((resolve, reject) => {
       const req = (idb as IDBFactory).open(dbName as string, 1);
       req.onupgradeneeded = () => req.result.createObjectStore(STORE);
-      req.onsuccess = () => resolve(req.result);
+      req.onsuccess = () => {
+        const conn = req.result;
+        // Another page deleting or upgrading the database waits until this
+        // connection closes; the browser may also close it (site data
+        // cleared). The next call opens it again.
+        const forget = (): void => {
+          if (db === opening) db = undefined;
+        };
+        conn.onversionchange = () => {
+          conn.close();
+          forget();
+        };
+        conn.onclose = forget;
+        resolve(conn);
+      };
       req.onerror = () => reject(req.error);
-    }).catch((err: unknown) => {
-      db = undefined;
-      throw err;
     });
-    return db;
+    db = opening;
+    opening.catch(() => {
+      if (db === opening) db = undefined; // the next call tries again
+    });
+    return opening;
   };
+  /**
+   * Runs fn's request in a transaction of mode and resolves with its result
+   * once the transaction has committed; rejects when it aborts (a failed
+   * request, a full disk).
+   */
   const tx = async <T>(mode: IDBTransactionMode, fn: (store: IDBObjectStore) => IDBRequest): Promise<T> => {
-    const store = (await open()).transaction(STORE, mode).objectStore(STORE);
+    let t: IDBTransaction;
+    try {
+      t = (await open()).transaction(STORE, mode);
+    } catch {
+      db = undefined; // a connection closed under us: open it again, once
+      t = (await open()).transaction(STORE, mode);
+    }
     return new Promise<T>((resolve, reject) => {
-      const req = fn(store);
-      req.onsuccess = () => resolve(req.result as T);
-      req.onerror = () => reject(req.error);
+      const req = fn(t.objectStore(STORE));
+      t.oncomplete = () => resolve(req.result as T);
+      t.onabort = () => reject(t.error ?? req.error ?? new Error('DPoP: the IndexedDB transaction was aborted'));
     });
   };
   const get = async (id: string): Promise<KeptPair | null> => {

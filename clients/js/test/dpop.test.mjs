@@ -13,7 +13,8 @@ import { after, before, describe, test } from 'node:test';
 import * as DPoP from 'dpop';
 
 import { JwtGuardError, createClient, memoryStorage, webCryptoKeyProvider } from '../dist/index.js';
-import { sha256Plain } from '../dist/encoding.js';
+import { htuOf } from '../dist/dpop.js';
+import { sha256Plain, utf8Plain } from '../dist/encoding.js';
 import { errorResponse, fakeFetch, jsonResponse, networkFailure, recordingFetch, tokenIssuer } from './helpers/fetch.mjs';
 import { claims } from './helpers/proxy.mjs';
 import { exampleRoutes, startExampleAtOwnURL } from './helpers/server.mjs';
@@ -407,6 +408,82 @@ describe('DPoP refusals are resent once and never end the session (fake server)'
     c.close();
   });
 
+  test('htu is the URL fetch sends: the path percent-encoded as on the wire, without query and fragment', async () => {
+    const f = fakeDPoP({});
+    const { c } = dpopClient({ url: 'http://api.test' }, { inner: f });
+    await c.login(alice);
+    await c.request("/api/files/a b/José's|x^y{z}/./😀?q=1 2#top");
+    const { htu } = decodeProof(f.calls.at(-1).headers.get('DPoP')).payload;
+    // What the server compares it with: its BaseURL and the path it received,
+    // which fetch percent-encoded (and where it re-encodes | and ^).
+    assert.equal(htu, "http://api.test/api/files/a%20b/Jos%C3%A9's%7Cx%5Ey%7Bz%7D/%F0%9F%98%80");
+    c.close();
+  });
+
+  test('a request resent after use_dpop_nonce carries its body again; a stream body is not resent', async () => {
+    const bodies = [];
+    let nonce = 0;
+    const api = async (input, init = {}) => {
+      if (new URL(input).pathname !== '/api/upload') return undefined;
+      const body = init.body;
+      bodies.push(typeof body === 'string' ? body : body instanceof URLSearchParams ? `params ${body}` : body instanceof FormData ? `form ${body.get('name')}` : 'stream');
+      const proof = decodeProof(new Headers(init.headers).get('DPoP')).payload;
+      return proof.nonce
+        ? jsonResponse(200, {})
+        : errorResponse(401, 'use_dpop_nonce', { 'WWW-Authenticate': 'DPoP error="use_dpop_nonce"', 'DPoP-Nonce': `n-${++nonce}` });
+    };
+    const f = fakeDPoP({});
+    const inner = async (input, init) => (await api(input, init)) ?? f(input, init);
+    const form = new FormData();
+    form.set('name', 'alice');
+    for (const [body, want] of [
+      ['{"a":1}', ['{"a":1}', '{"a":1}']],
+      [new URLSearchParams({ a: '1' }), ['params a=1', 'params a=1']],
+      [form, ['form alice', 'form alice']],
+      [new ReadableStream({ start: (ctl) => ctl.close() }), ['stream']],
+    ]) {
+      bodies.length = 0;
+      // A new client, so that no nonce is known yet.
+      const { c } = dpopClient({ url: 'http://api.test' }, { inner });
+      await c.login(alice);
+      const res = await c.request('/api/upload', { method: 'POST', body, duplex: 'half' });
+      assert.equal(res.status, want.length === 2 ? 200 : 401);
+      assert.deepEqual(bodies, want);
+      c.close();
+    }
+  });
+
+  test("two logins at once keep one key: the replaced session's key is deleted", async () => {
+    const f = fakeDPoP({});
+    const { c, keys } = dpopClient({ url: 'http://api.test' }, { inner: f });
+    await Promise.all([c.login(alice), c.login(alice)]);
+    await new Promise((resolve) => setImmediate(resolve)); // deletions run in the background
+    const kept = [...keys.pairs.keys()];
+    assert.equal(kept.length, 1, 'no key left behind');
+    const session = await c.getSession();
+    assert.equal(session.dpopThumbprint, thumbprint(keys.pairs.get(kept[0]).jwk), "the kept key is the stored session's");
+    assert.equal((await c.request('/api/me')).status, 404, 'and it signs');
+    c.close();
+  });
+
+  test('a key provider whose delete throws or returns no promise does not break login or logout', async () => {
+    for (const del of [
+      function (id) {
+        this.pairs.delete(id); // plain JavaScript: no promise
+      },
+      () => {
+        throw new Error('keystore locked');
+      },
+    ]) {
+      const keys = mapKeys();
+      keys.delete = del;
+      const { c } = dpopClient({ url: 'http://api.test' }, { keys, inner: fakeDPoP({ 'POST /auth/logout': () => new Response(null, { status: 204 }) }) });
+      await c.login(alice);
+      assert.deepEqual(await c.logout(), { revoked: true, queued: false });
+      c.close();
+    }
+  });
+
   test('a server that answers token_type Bearer leaves an unbound session and no key', async () => {
     const issuer = tokenIssuer();
     const f = recordingFetch(fakeFetch({ 'POST /auth/login': () => issuer.pair(), 'GET /api/me': () => jsonResponse(200, {}) }));
@@ -454,8 +531,34 @@ test('webCryptoKeyProvider: ES256 keys whose signatures are JOSE r‖s, gone onc
 });
 
 test('the plain SHA-256 (for runtimes without WebCrypto) matches node:crypto', () => {
-  for (const len of [0, 1, 55, 56, 63, 64, 65, 119, 1000]) {
+  for (const len of [0, 1, 55, 56, 57, 63, 64, 65, 119, 120, 127, 128, 129, 1000, 4099]) {
     const data = new Uint8Array(len).map((_, i) => (i * 31 + len) & 255);
     assert.equal(Buffer.from(sha256Plain(data)).toString('hex'), createHash('sha256').update(data).digest('hex'), `length ${len}`);
+  }
+});
+
+test('the plain UTF-8 (for runtimes without TextEncoder) matches TextEncoder, lone surrogates included', () => {
+  const samples = ['', 'ascii', 'é', 'José', '€ 100', '😀', 'a😀b', '\ud800', '\udc00x', 'a\ud83d', '\ud83d\ud83d\ude00', '\u0000\u007f\u0080\u07ff\u0800\uffff'];
+  for (const s of samples) {
+    assert.deepEqual(Buffer.from(utf8Plain(s)), Buffer.from(new TextEncoder().encode(s)), JSON.stringify(s));
+    assert.equal(Buffer.from(sha256Plain(utf8Plain(s))).toString('hex'), createHash('sha256').update(s, 'utf8').digest('hex'));
+  }
+});
+
+test('htu without a working URL (React Native) is percent-encoded the same way', () => {
+  const url = "http://api.test/api/files/a b/José's|x^y{z}/😀?q=1#top";
+  const parsed = htuOf(url);
+  const real = globalThis.URL;
+  // React Native's URL parses but throws from its getters.
+  globalThis.URL = class {
+    get protocol() {
+      throw new Error('not implemented');
+    }
+  };
+  try {
+    assert.equal(htuOf(url), parsed);
+    assert.equal(htuOf('http://api.test'), 'http://api.test/');
+  } finally {
+    globalThis.URL = real;
   }
 });

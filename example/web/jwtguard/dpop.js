@@ -36,25 +36,35 @@ export class DPoPSigner {
         this.publicKeys.set(key.id, { ...key, jwk });
         return { id: key.id, thumbprint: await jwkThumbprint(jwk) };
     }
-    /** Deletes key id in the background; a failure leaves it to a later deletion. */
+    /**
+     * Deletes key id in the background. A failure is ignored: the key stays
+     * in the provider, unused (its session is over).
+     */
     deleteKey(id) {
         if (id === undefined)
             return;
         this.publicKeys.delete(id);
-        this.keys.delete(id).catch(() => undefined);
+        // A provider written in plain JavaScript may throw, or return no promise.
+        try {
+            Promise.resolve(this.keys.delete(id)).catch(() => undefined);
+        }
+        catch {
+            // ignored, as a rejection
+        }
     }
     /** The latest nonce the server at url's origin handed out, if any. */
     nonceFor(url) {
         return this.nonces.get(originOf(absolute(url)) ?? '');
     }
     /**
-     * A proof for a request of method to url, signed with key id: `ath` when
-     * accessToken is given, nonce (default the origin's latest) when there is one.
+     * A proof for a request of method to url, signed with key id: `htu` as
+     * {@link htuOf} makes it, `ath` when accessToken is given, nonce (default
+     * the origin's latest) when there is one.
      * Rejects with a `dpop_key_missing` JwtGuardError when the key is gone.
      */
     async proof(id, method, url, accessToken, nonce = this.nonceFor(url)) {
         const key = await this.publicKey(id);
-        const htu = absolute(url).replace(/[?#].*$/, '');
+        const htu = htuOf(url);
         const header = { typ: 'dpop+jwt', alg: key.alg, jwk: key.jwk };
         const payload = { jti: randomId(), htm: method.toUpperCase(), htu, iat: Math.floor(this.now() / 1000) };
         if (nonce !== undefined)
@@ -150,6 +160,45 @@ function publicJwk(jwk) {
             throw new TypeError(`DPoP: the key provider's JWK has no ${m}`);
         out[m] = value;
     }
+    return out;
+}
+/** The characters a path keeps as they are: RFC 3986 pchar, `/`, and the `%` of percent-encodings. */
+const PATH_CHAR = /[A-Za-z0-9\-._~!$&'()*+,;=:@/%]/;
+/**
+ * The `htu` of a request to url (RFC 9449 §4.2): its absolute URL without
+ * query and fragment, with the path as fetch sends it — parsed by the URL
+ * standard (dot segments removed, a space or a non-ASCII character
+ * percent-encoded as UTF-8) — and any character left that RFC 3986 does not
+ * allow in a path (`|`, `[`, `^`, …) percent-encoded too, as the server
+ * re-encodes it. Where `URL` does not parse (React Native's lacks the
+ * getters), the path is only percent-encoded.
+ */
+export function htuOf(url) {
+    const abs = absolute(url);
+    let origin;
+    let path;
+    try {
+        const u = new URL(abs);
+        origin = `${u.protocol}//${u.host}`;
+        path = u.pathname;
+    }
+    catch {
+        const m = /^([a-z][a-z\d+.-]*:\/\/[^/?#]*)([^?#]*)/i.exec(abs);
+        if (!m)
+            throw new TypeError(`DPoP: ${url} is not an absolute URL`);
+        origin = m[1];
+        path = m[2] || '/';
+    }
+    let out = '';
+    for (const ch of path)
+        out += PATH_CHAR.test(ch) ? ch : percentEncode(ch);
+    return origin + out;
+}
+/** The UTF-8 bytes of one character, percent-encoded (a lone surrogate as U+FFFD). */
+function percentEncode(ch) {
+    let out = '';
+    for (const b of utf8(ch))
+        out += `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
     return out;
 }
 /** url made absolute against the page's origin (a `baseUrl` of `''` in browsers). */

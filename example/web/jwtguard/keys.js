@@ -21,23 +21,54 @@ export function webCryptoKeyProvider(options = {}) {
         return s;
     };
     const open = () => {
-        db ?? (db = new Promise((resolve, reject) => {
+        if (db)
+            return db;
+        const opening = new Promise((resolve, reject) => {
             const req = idb.open(dbName, 1);
             req.onupgradeneeded = () => req.result.createObjectStore(STORE);
-            req.onsuccess = () => resolve(req.result);
+            req.onsuccess = () => {
+                const conn = req.result;
+                // Another page deleting or upgrading the database waits until this
+                // connection closes; the browser may also close it (site data
+                // cleared). The next call opens it again.
+                const forget = () => {
+                    if (db === opening)
+                        db = undefined;
+                };
+                conn.onversionchange = () => {
+                    conn.close();
+                    forget();
+                };
+                conn.onclose = forget;
+                resolve(conn);
+            };
             req.onerror = () => reject(req.error);
-        }).catch((err) => {
-            db = undefined;
-            throw err;
-        }));
-        return db;
+        });
+        db = opening;
+        opening.catch(() => {
+            if (db === opening)
+                db = undefined; // the next call tries again
+        });
+        return opening;
     };
+    /**
+     * Runs fn's request in a transaction of mode and resolves with its result
+     * once the transaction has committed; rejects when it aborts (a failed
+     * request, a full disk).
+     */
     const tx = async (mode, fn) => {
-        const store = (await open()).transaction(STORE, mode).objectStore(STORE);
+        let t;
+        try {
+            t = (await open()).transaction(STORE, mode);
+        }
+        catch {
+            db = undefined; // a connection closed under us: open it again, once
+            t = (await open()).transaction(STORE, mode);
+        }
         return new Promise((resolve, reject) => {
-            const req = fn(store);
-            req.onsuccess = () => resolve(req.result);
-            req.onerror = () => reject(req.error);
+            const req = fn(t.objectStore(STORE));
+            t.oncomplete = () => resolve(req.result);
+            t.onabort = () => reject(t.error ?? req.error ?? new Error('DPoP: the IndexedDB transaction was aborted'));
         });
     };
     const get = async (id) => {

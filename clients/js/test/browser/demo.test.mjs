@@ -14,6 +14,8 @@ import { startExample } from '../helpers/server.mjs';
 import { artifacts, launchBrowser } from './page.mjs';
 
 let server, browser, context, page, act, problems, origin;
+/** Requests of the page that carried a DPoP header: none outside DPoP mode. */
+const withProof = [];
 
 before(async () => {
   server = await startExample();
@@ -22,7 +24,13 @@ before(async () => {
   origin = `http://localhost:${server.port}`;
   browser = await launchBrowser();
   ({ context, page, act, problems } = browser);
+  page.on('request', (req) => {
+    if (req.headers().dpop !== undefined) withProof.push(`${req.method()} ${req.url()}`);
+  });
 });
+
+/** The IndexedDB databases of the page's origin. */
+const databases = () => page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name));
 
 after(async () => {
   await browser?.close();
@@ -122,6 +130,11 @@ test('bearer mode: login, call API, refresh, log out, with the old tokens refuse
 
   await page.screenshot({ path: join(artifacts, 'demo-bearer.png'), fullPage: true });
   assert.deepEqual(problems, []);
+});
+
+test('cookie and bearer modes send no DPoP proof and open no IndexedDB', () => {
+  assert.deepEqual(withProof, []);
+  return databases().then((names) => assert.deepEqual(names, []));
 });
 
 test('DPoP mode on a server with DPoP off: the page says so and offers no login', { timeout: 60_000 }, async () => {

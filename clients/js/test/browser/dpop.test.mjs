@@ -147,3 +147,45 @@ test('DPoP mode: login, call API, replay without the key, refresh, reload, log o
   await page.screenshot({ path: join(artifacts, 'demo-dpop-reloaded.png'), fullPage: true });
   assert.deepEqual(problems, []);
 });
+
+test('DPoP mode: the client lets another page delete its key database, and keeps the next key in a new one', { timeout: 120_000 }, async () => {
+  await page.goto(`${server.url}/demo/?mode=dpop`);
+  await page.waitForSelector('body[data-ready="true"]');
+  let step = await act('login', 'login');
+  assert.equal(step.outcome, 'ok', step.text);
+  assert.equal((await storedKeys()).length, 1);
+
+  // Deleting (or upgrading) a database waits for every open connection to
+  // close: the client must close its own when asked (versionchange).
+  const deletion = await page.evaluate(
+    () =>
+      new Promise((resolve) => {
+        const req = indexedDB.deleteDatabase('jwtguard-dpop');
+        req.onsuccess = () => resolve('deleted');
+        req.onerror = () => resolve(`error: ${req.error}`);
+        req.onblocked = () => setTimeout(() => resolve('blocked by an open connection'), 3_000);
+      }),
+  );
+  assert.equal(deletion, 'deleted');
+
+  // The page still holds the key it loaded: logout signs with it, and the
+  // key's deletion opens the database anew.
+  step = await act('logout', 'logout');
+  assert.equal(step.outcome, 'ok', step.text);
+  assert.deepEqual(step.exchanges, ['POST /auth/logout 204']);
+  step = await act('login', 'login');
+  assert.equal(step.outcome, 'ok', step.text);
+  const jkt = await thumbprintShown();
+  const keys = await storedKeys();
+  assert.equal(keys.length, 1, 'the new key is in the new database');
+  assert.equal(thumbprint(keys[0].jwk), jkt);
+
+  await page.reload();
+  await page.waitForSelector('body[data-ready="true"]');
+  step = await act('call', 'call');
+  assert.equal(step.outcome, 'ok', step.text);
+  assert.deepEqual(step.exchanges, ['GET /api/me 200'], 'the key from the new database signs after a reload');
+  step = await act('logout', 'logout');
+  assert.equal(step.outcome, 'ok', step.text);
+  assert.deepEqual(problems, []);
+});
