@@ -94,8 +94,8 @@ var claimNames = [][]byte{
 var headerNames = [][]byte{[]byte("alg"), []byte("typ"), []byte("kid"), []byte("crit")}
 
 var (
-	claimMembers  = &memberNames{known: claimNames, err: errClaimNames}
-	headerMembers = &memberNames{known: headerNames, err: errHeaderNames}
+	claimMembers  = newMemberNames(errClaimNames, claimNames...)
+	headerMembers = newMemberNames(errHeaderNames, headerNames...)
 )
 
 var (

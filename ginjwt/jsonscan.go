@@ -1,9 +1,6 @@
 package ginjwt
 
-import (
-	"bytes"
-	"unicode/utf8"
-)
+import "unicode/utf8"
 
 // This file validates JSON in the same pass that walks a token's header or
 // claims, so that a token is read once instead of validated by
@@ -275,7 +272,7 @@ func (m *members) next() (name []byte, start, end int, done bool, err error) {
 			return nil, 0, 0, false, m.names.err
 		}
 	}
-	if k := indexOfName(m.names.known, name); k >= 0 {
+	if k := m.names.indexOf(name); k >= 0 {
 		if m.seenKnown&(1<<k) != 0 {
 			return nil, 0, 0, false, m.names.err
 		}
@@ -305,16 +302,25 @@ func (m *members) next() (name []byte, start, end int, done bool, err error) {
 // analysis does not tell a struct's fields apart.
 type memberNames struct {
 	known [][]byte
+	index map[string]int // of known
 	err   error
 }
 
-// indexOfName returns the index of name in known, or -1. Known lists have
-// at most 64 names, one bit each in members.seenKnown (TestKnownNamesFit).
-func indexOfName(known [][]byte, name []byte) int {
-	for k, n := range known {
-		if bytes.Equal(n, name) {
-			return k
-		}
+// newMemberNames returns the names known, and err for the names refused.
+// There are at most 64, one bit each in members.seenKnown
+// (TestKnownNamesFit).
+func newMemberNames(err error, known ...[]byte) *memberNames {
+	n := &memberNames{known: known, index: make(map[string]int, len(known)), err: err}
+	for k, name := range known {
+		n.index[string(name)] = k
+	}
+	return n
+}
+
+// indexOf returns the index of name among the known names, or -1.
+func (n *memberNames) indexOf(name []byte) int {
+	if k, ok := n.index[string(name)]; ok {
+		return k
 	}
 	return -1
 }

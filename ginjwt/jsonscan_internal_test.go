@@ -2,10 +2,9 @@ package ginjwt
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
-
-	"github.com/golang-jwt/jwt/v5"
 )
 
 // jsonSamples are valid and invalid JSON of every kind, seeds of the fuzz
@@ -40,8 +39,7 @@ func FuzzScanMatchesJSONValid(f *testing.F) {
 			t.Fatalf("validJSON(%q) = %v; json.Valid = %v", data, got, want)
 		}
 		// A claims payload is accepted only if it is valid JSON.
-		var c Claims
-		if decodeClaims(data, string(data), &c, new([3]jwt.NumericDate)) == nil && string(data) != "null" && !json.Valid(data) {
+		if decodeClaims(data, string(data), new(claimsBlock)) == nil && string(data) != "null" && !json.Valid(data) {
 			t.Fatalf("decodeClaims accepted invalid JSON %q", data)
 		}
 	})
@@ -63,14 +61,57 @@ func TestDecodeConfirmation(t *testing.T) {
 		{`"abc"`, ""},
 		{`[{"jkt":"abc"}]`, ""},
 	} {
-		var c Claims
+		var b claimsBlock
+		c := &b.claims
 		data := []byte(`{"sub":"alice","cnf":` + tc.cnf + `}`)
-		err := decodeClaims(data, string(data), &c, new([3]jwt.NumericDate))
+		err := decodeClaims(data, string(data), &b)
 		switch {
 		case tc.jkt == "" && err == nil:
 			t.Errorf("cnf %s accepted: %+v", tc.cnf, c.Confirmation)
 		case tc.jkt != "" && (err != nil || c.Confirmation == nil || c.Confirmation.JKT != tc.jkt):
 			t.Errorf("cnf %s: %+v, %v; want jkt %q", tc.cnf, c.Confirmation, err, tc.jkt)
 		}
+	}
+}
+
+// Lists of a decoded token share the claims' own room while it lasts and
+// spill over to their own memory after; each is capped at its length, so
+// appending to one never writes into another.
+func TestDecodedListsAreIndependent(t *testing.T) {
+	for _, tc := range []struct {
+		payload         string
+		aud, roles, amr []string
+	}{
+		{`{"aud":"a"}`, []string{"a"}, nil, nil},
+		{`{"aud":["a","b"],"roles":["r"],"amr":["m","n"]}`, []string{"a", "b"}, []string{"r"}, []string{"m", "n"}},
+		{`{"aud":["a","b","c"],"roles":["r1","r2","r3","r4"],"amr":["m1","m2","m3"]}`,
+			[]string{"a", "b", "c"}, []string{"r1", "r2", "r3", "r4"}, []string{"m1", "m2", "m3"}},
+		{`{"roles":["1","2","3","4","5","6","7","8","9"],"aud":"a","amr":[]}`,
+			[]string{"a"}, []string{"1", "2", "3", "4", "5", "6", "7", "8", "9"}, nil},
+		{`{"amr":["1","2","3","4","5","6","7"],"roles":["x","y"],"aud":"a"}`,
+			[]string{"a"}, []string{"x", "y"}, []string{"1", "2", "3", "4", "5", "6", "7"}},
+	} {
+		var b claimsBlock
+		data := []byte(tc.payload)
+		if err := decodeClaims(data, string(data), &b); err != nil {
+			t.Fatalf("%s: %v", tc.payload, err)
+		}
+		c := &b.claims
+		check := func(when string) {
+			if !reflect.DeepEqual([]string(c.Audience), tc.aud) || !reflect.DeepEqual(c.Roles, tc.roles) || !reflect.DeepEqual(c.AMR, tc.amr) {
+				t.Fatalf("%s %s: aud %q roles %q amr %q", tc.payload, when, c.Audience, c.Roles, c.AMR)
+			}
+		}
+		check("decoded")
+		lists := []*[]string{(*[]string)(&c.Audience), &c.Roles, &c.AMR}
+		for _, l := range lists {
+			if len(*l) != cap(*l) {
+				t.Fatalf("%s: a list of %d has room for %d", tc.payload, len(*l), cap(*l))
+			}
+		}
+		for _, l := range lists {
+			_ = append(*l, "appended") // a neighbour's string, were there room
+		}
+		check("after appending")
 	}
 }

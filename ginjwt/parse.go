@@ -105,13 +105,13 @@ func splitToken(raw string, buf []byte) (header, payload, sig []byte, signingInp
 	return header, payload, sig, raw[:len(h)+1+len(p)], nil
 }
 
-// decodeClaims fills c from a claims payload; src is string(data), which
-// every string claim is a slice of, and dates holds exp, nbf and iat. The
-// payload must be a valid JSON object in valid UTF-8 without duplicate,
-// case-colliding or escaped claim names (see members); each known claim
-// must have its JSON type. It is read in one pass, validated as it is
-// decoded.
-func decodeClaims(data []byte, src string, c *Claims, dates *[3]jwt.NumericDate) error {
+// decodeClaims fills b's claims from a claims payload; src is string(data),
+// which every string claim is a slice of, and dates, short lists and the
+// confirmation go into b's own memory. The payload must be a valid JSON
+// object in valid UTF-8 without duplicate, case-colliding or escaped claim
+// names (see members); each known claim must have its JSON type. It is
+// read in one pass, validated as it is decoded.
+func decodeClaims(data []byte, src string, b *claimsBlock) error {
 	if string(data) == "null" {
 		return nil // no claims: validation refuses the token
 	}
@@ -119,24 +119,25 @@ func decodeClaims(data []byte, src string, c *Claims, dates *[3]jwt.NumericDate)
 	if err != nil {
 		return err
 	}
+	free := b.strings[:0]
 	for {
 		name, i, next, done, err := m.next()
 		if done || err != nil {
 			return err
 		}
-		if err := c.setClaim(string(name), src, i, next, dates); err != nil {
+		if err := b.setClaim(string(name), src[i:next], &free); err != nil {
 			return fmt.Errorf("claim %q: %w", string(name), err) // a copy: data may be on the stack
 		}
 	}
 }
 
-// setClaim decodes the value src[i:j] of one top-level claim; dates holds
-// the NumericDates of exp, nbf and iat.
-func (c *Claims) setClaim(name, src string, i, j int, dates *[3]jwt.NumericDate) error {
-	v := src[i:j]
+// setClaim decodes the value v of one top-level claim into b's claims;
+// lists take their strings from the room left in *free when they fit.
+func (b *claimsBlock) setClaim(name, v string, free *[]string) error {
 	if v == "null" {
 		return nil
 	}
+	c, dates := &b.claims, &b.dates
 	var err error
 	switch name {
 	case "iss":
@@ -152,15 +153,9 @@ func (c *Claims) setClaim(name, src string, i, j int, dates *[3]jwt.NumericDate)
 	case "scope":
 		c.Scope, err = jsonString(v)
 	case "aud":
-		if strings.HasPrefix(v, `"`) {
-			var s string
-			s, err = jsonString(v)
-			c.Audience = jwt.ClaimStrings{s}
-		} else {
-			c.Audience, err = jsonStrings(v)
-		}
+		c.Audience, err = jsonAudience(v, free)
 	case "roles":
-		c.Roles, err = jsonStrings(v)
+		c.Roles, err = jsonStrings(v, free)
 	case "exp":
 		c.ExpiresAt, err = jsonDate(v, &dates[0])
 	case "nbf":
@@ -178,29 +173,29 @@ func (c *Claims) setClaim(name, src string, i, j int, dates *[3]jwt.NumericDate)
 	case "acr":
 		c.ACR, err = jsonString(v)
 	case "amr":
-		c.AMR, err = jsonStrings(v)
+		c.AMR, err = jsonStrings(v, free)
 	case "ext":
 		c.Extra = json.RawMessage(v)
 	case "cnf":
-		c.Confirmation, err = jsonConfirmation(v)
+		c.Confirmation, err = jsonConfirmation(v, &b.cnf)
 	}
 	return err
 }
 
 // confirmationNames are the members of a cnf claim this package reads.
-var confirmationNames = &memberNames{known: [][]byte{[]byte("jkt")}, err: errConfirmationNames}
+var confirmationNames = newMemberNames(errConfirmationNames, []byte("jkt"))
 
 var errConfirmationNames = errors.New("duplicate, case-colliding or escaped cnf members")
 
 // jsonConfirmation decodes a cnf claim: an object whose jkt, when present,
 // is a string; a cnf without jkt confirms nothing this package knows, and
-// is refused.
-func jsonConfirmation(v string) (*Confirmation, error) {
+// is refused. It is decoded into cnf.
+func jsonConfirmation(v string, cnf *Confirmation) (*Confirmation, error) {
 	m, err := walkMembers([]byte(v), confirmationNames, false)
 	if err != nil {
 		return nil, err
 	}
-	var cnf Confirmation
+	*cnf = Confirmation{}
 	for {
 		name, i, j, done, err := m.next()
 		if err != nil {
@@ -218,7 +213,7 @@ func jsonConfirmation(v string) (*Confirmation, error) {
 	if cnf.JKT == "" {
 		return nil, errors.New("cnf without jkt")
 	}
-	return &cnf, nil
+	return cnf, nil
 }
 
 // jsonString decodes a JSON string; without escapes it is a slice of v.
@@ -234,13 +229,27 @@ func jsonString(v string) (string, error) {
 	return s, err
 }
 
-// jsonStrings decodes a JSON array of strings.
-func jsonStrings(v string) ([]string, error) {
+// jsonAudience decodes an aud claim: a string, or an array of strings.
+func jsonAudience(v string, free *[]string) ([]string, error) {
+	if !strings.HasPrefix(v, `"`) {
+		return jsonStrings(v, free)
+	}
+	s, err := jsonString(v)
+	if err != nil {
+		return nil, err
+	}
+	return appendList(free, s), nil
+}
+
+// jsonStrings decodes a JSON array of strings into the room left in *free
+// when it fits, else into a new slice; [] is nil.
+func jsonStrings(v string, free *[]string) ([]string, error) {
 	if !strings.HasPrefix(v, "[") {
 		return nil, errors.New("not an array")
 	}
 	data := []byte(v)
-	var list []string
+	buf := *free
+	start := len(buf)
 	i := skipSpace(data, 1)
 	for data[i] != ']' {
 		end := skipValue(data, i)
@@ -248,18 +257,40 @@ func jsonStrings(v string) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		list = append(list, s)
+		buf = append(buf, s) // past the room, a new array
 		i = skipSpace(data, end)
 		if data[i] == ',' {
 			i = skipSpace(data, i+1)
 		}
 	}
-	return list, nil
+	if len(buf) == start {
+		return nil, nil
+	}
+	if cap(buf) == cap(*free) {
+		*free = buf // still in the room
+	}
+	return buf[start:len(buf):len(buf)], nil
+}
+
+// appendList returns the one-string list {s}, in the room left in *free
+// when there is some.
+func appendList(free *[]string, s string) []string {
+	buf := *free
+	if len(buf) == cap(buf) {
+		return []string{s}
+	}
+	buf = append(buf, s)
+	*free = buf
+	return buf[len(buf)-1 : len(buf) : len(buf)]
 }
 
 // jsonDate decodes a NumericDate (seconds since the epoch, possibly with a
 // fraction) into d, as golang-jwt does: to the second.
 func jsonDate(v string, d *jwt.NumericDate) (*jwt.NumericDate, error) {
+	if n, ok := smallInteger(v); ok {
+		d.Time = time.Unix(n, 0)
+		return d, nil
+	}
 	f, err := strconv.ParseFloat(v, 64)
 	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
 		return nil, errors.New("not a number")
@@ -269,6 +300,24 @@ func jsonDate(v string, d *jwt.NumericDate) (*jwt.NumericDate, error) {
 	}
 	d.Time = time.Unix(int64(f), 0)
 	return d, nil
+}
+
+// smallInteger reads v when it is 1 to 15 decimal digits, without sign or
+// fraction: the common NumericDate, which as a float64 is exact and so
+// reads the same as through ParseFloat.
+func smallInteger(v string) (int64, bool) {
+	if len(v) == 0 || len(v) > 15 {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
 }
 
 // skipSpace returns the index of the first byte at or after i that is not

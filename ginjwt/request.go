@@ -95,7 +95,7 @@ func readBody(r *http.Request) ([]byte, error) {
 }
 
 // tokenRequestNames are the members of a JSON token request.
-var tokenRequestNames = &memberNames{known: [][]byte{[]byte("grant_type"), []byte("refresh_token"), []byte("scope")}, err: errTokenRequestNames}
+var tokenRequestNames = newMemberNames(errTokenRequestNames, []byte("grant_type"), []byte("refresh_token"), []byte("scope"))
 
 var errTokenRequestNames = errors.New("duplicate, case-colliding or escaped member names")
 

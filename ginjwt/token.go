@@ -154,12 +154,9 @@ func (v *verifier) verify(raw string) (*Claims, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: header: %w", ErrTokenMalformed, err)
 	}
-	out := new(struct {
-		claims Claims
-		dates  [3]jwt.NumericDate
-	})
-	claims := &out.claims
-	if err := decodeClaims(payload, src[len(headerJSON):], claims, &out.dates); err != nil {
+	block := new(claimsBlock)
+	claims := &block.claims
+	if err := decodeClaims(payload, src[len(headerJSON):], block); err != nil {
 		return nil, fmt.Errorf("%w: claims: %w", ErrTokenMalformed, err)
 	}
 	k, err := v.key(&h)

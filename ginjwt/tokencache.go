@@ -54,9 +54,19 @@ func (tc *tokenCache) put(raw string, claims *Claims, now time.Time) {
 	tc.entries[raw] = claims
 }
 
-// inlineStrings is how many strings of Audience, AMR and Roles a clone of
-// claims holds in its own allocation; longer lists get one more.
+// inlineStrings is how many strings of Audience, AMR and Roles a
+// claimsBlock holds; longer lists get an allocation of their own.
 const inlineStrings = 8
+
+// claimsBlock is claims and the memory they point into, allocated at once:
+// the three dates, up to inlineStrings strings of their lists, and the
+// confirmation. Verified tokens and copies of claims are made in one.
+type claimsBlock struct {
+	claims  Claims
+	dates   [3]jwt.NumericDate
+	strings [inlineStrings]string
+	cnf     Confirmation
+}
 
 // cloneClaims copies claims deeply, so that a handler changing its copy (a
 // role, or the time behind ExpiresAt) can change neither what the cache gives
@@ -65,12 +75,7 @@ const inlineStrings = 8
 // are one allocation; each list is capped at its length, so that appending
 // to it copies rather than writes into a neighbour.
 func cloneClaims(c *Claims) *Claims {
-	cp := &struct {
-		claims  Claims
-		dates   [3]jwt.NumericDate
-		strings [inlineStrings]string
-		cnf     Confirmation
-	}{claims: *c}
+	cp := &claimsBlock{claims: *c}
 	if c.Confirmation != nil {
 		cp.cnf = *c.Confirmation
 		cp.claims.Confirmation = &cp.cnf
