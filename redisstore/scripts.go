@@ -233,14 +233,18 @@ if gen >= g then
   if gen > g then outcome = HEALED end
   g = gen + 1
   if ttl > left then ttl = left end
-  redis.call('HSET', KEYS[3], 'g', g, 'r', now, 't', tat)
+  -- One HSET, with the client's IP and user agent when given (the usual
+  -- case); an empty one is deleted.
+  local fields = {'g', g, 'r', now, 't', tat}
   for i, name in ipairs({'i', 'a'}) do
     if ARGV[8 + i] ~= '' then
-      redis.call('HSET', KEYS[3], name, ARGV[8 + i])
+      table.insert(fields, name)
+      table.insert(fields, ARGV[8 + i])
     else
       redis.call('HDEL', KEYS[3], name)
     end
   end
+  redis.call('HSET', KEYS[3], unpack(fields))
   redis.call('PEXPIRE', KEYS[3], ttl)
   redis.call('ZADD', KEYS[2], now, ARGV[8])
   extend(KEYS[1], ttl)

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
@@ -49,6 +50,8 @@ type Store struct {
 	ackTimeout time.Duration // how long a write waits for them
 	breakers   *breakers     // fail fast while Redis is down
 	limiter    *redis_rate.Limiter
+
+	rotateConsts atomic.Pointer[rotateConstants] // see rotateArgs
 }
 
 var _ ginjwt.Store = (*Store)(nil)
@@ -370,12 +373,11 @@ func (s *Store) Rotate(ctx context.Context, subject, sessionID string, r ginjwt.
 	if r.Limit.Count > 0 {
 		interval = float64(r.Limit.Period) / float64(r.Limit.Count) / float64(time.Millisecond)
 	}
+	c := s.rotateArgs(&r, interval)
 	reply, err := s.write(ctx, k, rotateScript,
 		[]string{k.version, k.index, k.session(sessionID)},
-		r.UserVersion, r.Generation, s.clockArg(), r.Grace.Milliseconds(),
-		r.ReuseAfter.Milliseconds(), r.TTL.Milliseconds(), r.MaxAge.Milliseconds(), sessionID,
-		r.Client.IP, r.Client.UserAgent, s.channel(), k.tag, r.Retries,
-		interval, interval*float64(r.Limit.Burst),
+		r.UserVersion, r.Generation, s.clockArg(), c[0], c[1], c[2], c[3], sessionID,
+		r.Client.IP, r.Client.UserAgent, c[4], k.tag, r.Retries, c[5], c[6],
 	).Slice()
 	s.forget(subject, sessionID)
 	if err != nil {
