@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -45,6 +46,15 @@ func TestDPoP(t *testing.T) {
 	c := startApp(t, config{secret: testSecret, dpop: ginjwt.DPoPRequired, dpopNonce: time.Minute})
 	key, thief := dpoptest.NewKey(), dpoptest.NewKey()
 	login := `{"username":"alice","password":"wonderland"}`
+
+	// The metadata tells clients which proof algorithms to use.
+	var md struct {
+		Algs []string `json:"dpop_signing_alg_values_supported"`
+	}
+	r := expect(t, "metadata", c.do("GET", "/.well-known/oauth-authorization-server", "", ""), http.StatusOK, "")
+	if err := json.Unmarshal(r.body, &md); err != nil || !slices.Contains(md.Algs, "ES256") || !slices.Contains(md.Algs, "EdDSA") {
+		t.Fatalf("metadata: %s (%v); want dpop_signing_alg_values_supported with ES256 and EdDSA", r.body, err)
+	}
 
 	expect(t, "login without a proof", c.dpopDo(nil, "POST", "/auth/login", "", login, "").response, http.StatusBadRequest, "invalid_dpop_proof")
 	first := c.dpopDo(key, "POST", "/auth/login", "", login, "")

@@ -53,6 +53,9 @@ type ServerMetadata struct {
 	IntrospectionEndpoint                     string   `json:"introspection_endpoint,omitempty"`
 	IntrospectionEndpointAuthMethodsSupported []string `json:"introspection_endpoint_auth_methods_supported,omitempty"`
 	AccessTokenSigningAlgs                    []string `json:"access_token_signing_alg_values_supported,omitempty"`
+	// DPoPSigningAlgs are the algorithms DPoP proofs may use (RFC 9449
+	// §5.1), with Options.DPoP on; clients pick their key's from them.
+	DPoPSigningAlgs []string `json:"dpop_signing_alg_values_supported,omitempty"`
 }
 
 // Client authentication methods of RFC 7591 §2, as metadata lists them.
@@ -85,6 +88,9 @@ func (a *Auth) Metadata(m MetadataOptions) (ServerMetadata, error) {
 		GrantTypesSupported:               []string{"refresh_token"},
 		TokenEndpointAuthMethodsSupported: []string{authMethodNone},
 		AccessTokenSigningAlgs:            append([]string(nil), a.keys.accessAlgs...),
+	}
+	if a.dpop != nil {
+		md.DPoPSigningAlgs = strings.Fields(a.dpop.algs)
 	}
 	for _, e := range []struct {
 		name  string

@@ -167,3 +167,33 @@ func TestMetadataOptions(t *testing.T) {
 		}
 	}
 }
+
+// With DPoP on, the metadata lists the proof algorithms (RFC 9449 §5.1):
+// the configured ones, or every one accepted by default; without DPoP the
+// member is absent.
+func TestMetadataDPoPAlgorithms(t *testing.T) {
+	for _, tc := range []struct {
+		dpop ginjwt.DPoPOptions
+		want []string
+	}{
+		{ginjwt.DPoPOptions{}, nil},
+		{ginjwt.DPoPOptions{Mode: ginjwt.DPoPOptional, BaseURL: "https://api.example.com"}, []string{"ES256", "EdDSA", "Ed25519", "RS256", "PS256"}},
+		{ginjwt.DPoPOptions{Mode: ginjwt.DPoPRequired, BaseURL: "https://api.example.com", Algorithms: []string{"ES256"}}, []string{"ES256"}},
+	} {
+		auth, err := ginjwt.New(ginjwt.Options{Store: memstore.New(), Keys: []ginjwt.Key{ginjwt.HS256(testSecret)}, Issuer: "https://api.example.com", DPoP: tc.dpop})
+		if err != nil {
+			t.Fatal(err)
+		}
+		md, err := auth.Metadata(ginjwt.MetadataOptions{TokenEndpoint: "/auth/refresh"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(md.DPoPSigningAlgs, tc.want) {
+			t.Errorf("DPoP mode %d: dpop_signing_alg_values_supported %q, want %q", tc.dpop.Mode, md.DPoPSigningAlgs, tc.want)
+		}
+		body, _ := json.Marshal(md)
+		if has := strings.Contains(string(body), "dpop_signing_alg_values_supported"); has != (tc.want != nil) {
+			t.Errorf("DPoP mode %d: member present %v in %s", tc.dpop.Mode, has, body)
+		}
+	}
+}
