@@ -97,6 +97,16 @@ func BenchmarkBaseline(b *testing.B) { runServe(b, baselineEngine(), "", nil) }
 
 func BenchmarkBaselineParallel(b *testing.B) { runServeParallel(b, baselineEngine(), "", nil) }
 
+// BenchmarkBaselineSet: the route with a middleware that only stores one
+// value in gin's context (c.Set), as every guard that hands claims to its
+// handlers does: gin's own cost of that, its context map.
+func BenchmarkBaselineSet(b *testing.B) {
+	type key struct{}
+	r := gin.New()
+	r.GET(pingPath, func(c *gin.Context) { c.Set(key{}, c) }, noContent)
+	runServe(b, r, "", nil)
+}
+
 // ---- appleboy/gin-jwt v2.10.3 --------------------------------------------------
 
 // appleboyApp configures gin-jwt through its public API, as its README does,

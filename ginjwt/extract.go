@@ -23,7 +23,7 @@ type TokenExtractor func(c *gin.Context) (token string, ambient bool)
 // token, so the request is refused (token_malformed) rather than
 // authenticated with whichever header comes first.
 func FromHeader(c *gin.Context) (token string, ambient bool) {
-	values := c.Request.Header.Values("Authorization")
+	values := c.Request.Header["Authorization"] // canonical already: no lookup rewrite
 	if len(values) > 1 && slices.ContainsFunc(values, isBearer) {
 		return strings.Join(values, ", "), false
 	}
