@@ -302,7 +302,7 @@ func (m *members) next() (name []byte, start, end int, done bool, err error) {
 // analysis does not tell a struct's fields apart.
 type memberNames struct {
 	known [][]byte
-	index map[string]int // of known
+	keys  []uint32 // nameKey of each known name
 	err   error
 }
 
@@ -310,19 +310,32 @@ type memberNames struct {
 // There are at most 64, one bit each in members.seenKnown
 // (TestKnownNamesFit).
 func newMemberNames(err error, known ...[]byte) *memberNames {
-	n := &memberNames{known: known, index: make(map[string]int, len(known)), err: err}
+	n := &memberNames{known: known, keys: make([]uint32, len(known)), err: err}
 	for k, name := range known {
-		n.index[string(name)] = k
+		n.keys[k] = nameKey(name)
 	}
 	return n
 }
 
-// indexOf returns the index of name among the known names, or -1.
+// indexOf returns the index of name among the known names, or -1: a scan
+// of small integers, with one full comparison where they match.
 func (n *memberNames) indexOf(name []byte) int {
-	if k, ok := n.index[string(name)]; ok {
-		return k
+	key := nameKey(name)
+	for k, known := range n.keys {
+		if known == key && string(n.known[k]) == string(name) {
+			return k
+		}
 	}
 	return -1
+}
+
+// nameKey packs a name's length, first two and last bytes: the whole name
+// for the three-letter names of JWTs.
+func nameKey(name []byte) uint32 {
+	if len(name) == 0 {
+		return 0
+	}
+	return uint32(len(name))<<24 | uint32(name[0])<<16 | uint32(name[min(1, len(name)-1)])<<8 | uint32(name[len(name)-1])
 }
 
 // finish checks that nothing but white space follows the object.

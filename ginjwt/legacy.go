@@ -122,7 +122,7 @@ func (a *Auth) legacyFallback(raw string, err error) (*Claims, error) {
 	if a.legacy == nil || len(raw) > a.legacy.maxLen {
 		return nil, err
 	}
-	header, payload, _, _, splitErr := splitToken(raw, nil)
+	header, payload, _, splitErr := splitToken(raw)
 	if splitErr != nil {
 		return nil, err
 	}

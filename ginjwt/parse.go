@@ -65,44 +65,53 @@ func param(raw string) (string, error) {
 	return jsonString(raw)
 }
 
-// splitToken decodes the three segments of a compact JWS, one after the
-// other, into buf when it has room and else into a new buffer. Every byte
-// must be base64url or one of the two dots, and every segment canonical.
-func splitToken(raw string, buf []byte) (header, payload, sig []byte, signingInput string, err error) {
+// cutToken splits a compact JWS into its three segments. Every byte must be
+// base64url or one of the two dots.
+func cutToken(raw string) (header, payload, sig string, err error) {
 	// The decoder refuses every other byte outside base64url but skips
 	// these two.
 	if strings.IndexByte(raw, '\n') >= 0 || strings.IndexByte(raw, '\r') >= 0 {
-		return nil, nil, nil, "", errors.New("character outside base64url")
+		return "", "", "", errors.New("character outside base64url")
 	}
 	h, rest, ok1 := strings.Cut(raw, ".")
 	p, s, ok2 := strings.Cut(rest, ".")
 	if !ok1 || !ok2 || strings.Contains(s, ".") {
-		return nil, nil, nil, "", errors.New("token does not have three segments")
+		return "", "", "", errors.New("token does not have three segments")
 	}
-	if n := b64url.DecodedLen(len(h)) + b64url.DecodedLen(len(p)) + b64url.DecodedLen(len(s)); cap(buf) < n {
-		buf = make([]byte, n)
-	} else {
-		buf = buf[:n]
+	return h, p, s, nil
+}
+
+// decodeSegment decodes one canonical base64url segment into the start of
+// buf when it has room, else into a new slice, and returns it and the rest
+// of buf; what names the segment in the error.
+func decodeSegment(seg, what string, buf []byte) (out, rest []byte, err error) {
+	if b64url.DecodedLen(len(seg)) > cap(buf) {
+		buf = make([]byte, b64url.DecodedLen(len(seg)))
 	}
-	decode := func(seg, what string) ([]byte, error) {
-		n, err := b64url.Decode(buf, []byte(seg))
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", what, err)
-		}
-		out := buf[:n:n]
-		buf = buf[n:]
-		return out, nil
+	n, err := b64url.Decode(buf[:cap(buf)], []byte(seg))
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", what, err)
 	}
-	if header, err = decode(h, "header"); err != nil {
-		return nil, nil, nil, "", err
+	return buf[:n:n], buf[n:n], nil
+}
+
+// splitToken decodes the three segments of a compact JWS (see cutToken and
+// decodeSegment).
+func splitToken(raw string) (header, payload, sig []byte, err error) {
+	h, p, s, err := cutToken(raw)
+	if err != nil {
+		return nil, nil, nil, err
 	}
-	if payload, err = decode(p, "payload"); err != nil {
-		return nil, nil, nil, "", err
+	if header, _, err = decodeSegment(h, "header", nil); err != nil {
+		return nil, nil, nil, err
 	}
-	if sig, err = decode(s, "signature"); err != nil {
-		return nil, nil, nil, "", err
+	if payload, _, err = decodeSegment(p, "payload", nil); err != nil {
+		return nil, nil, nil, err
 	}
-	return header, payload, sig, raw[:len(h)+1+len(p)], nil
+	if sig, _, err = decodeSegment(s, "signature", nil); err != nil {
+		return nil, nil, nil, err
+	}
+	return header, payload, sig, nil
 }
 
 // decodeClaims fills b's claims from a claims payload; src is string(data),

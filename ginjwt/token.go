@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -105,6 +106,7 @@ type verifier struct {
 	// cannot verify its kind): ErrTokenInvalid at the guard, ErrKeyUnknown
 	// ("log in again") where a client presents its own stored tokens.
 	unknownKey error
+	lastHeader headerMemo
 }
 
 func newVerifier(kind tokenKind, keys *keyring, o *Options, validateTime bool) *verifier {
@@ -129,47 +131,91 @@ func (v *verifier) reportingUnknownKeys() *verifier {
 	return v
 }
 
+// decodeOnStack is the size of the buffer on the stack that verify decodes
+// a token's payload and signature into: this package's tokens fit, longer
+// ones take the heap.
+const decodeOnStack = 1024
+
 // verify parses and checks a token, in golang-jwt's order: size and
 // structure, canonical base64url, header and claims JSON (token_malformed);
 // the algorithm among this kind's, the header type (token_wrong_type), the key
 // its kid names and that key's pinned algorithm, the signature
 // (token_invalid); then iss and aud, exp (required), iat and nbf, and the
 // claim type. The error wraps one of the package's sentinels.
-// decodeOnStack is the size of the buffer on the stack that verify decodes
-// a token into: this package's tokens fit, longer ones take the heap.
-const decodeOnStack = 1024
-
 func (v *verifier) verify(raw string) (*Claims, error) {
 	if len(raw) > v.maxLen {
 		return nil, fmt.Errorf("%w: token longer than %d bytes", ErrTokenMalformed, v.maxLen)
 	}
-	var stack [decodeOnStack]byte
-	headerJSON, payload, sig, signingInput, err := splitToken(raw, stack[:0])
+	hSeg, pSeg, sSeg, err := cutToken(raw)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrTokenMalformed, err)
 	}
-	// One copy of header and payload for every string read from them.
-	src := string(headerJSON) + string(payload)
-	h, err := decodeHeader(headerJSON, src[:len(headerJSON)])
+	// Every token a key signs carries the same header: the key of the last
+	// header seen is remembered, and only another header is decoded.
+	k := v.lastHeader.keyFor(hSeg)
+	var h tokenHeader
+	if k == nil {
+		headerJSON, _, err := decodeSegment(hSeg, "header", nil)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrTokenMalformed, err)
+		}
+		if h, err = decodeHeader(headerJSON, string(headerJSON)); err != nil {
+			return nil, fmt.Errorf("%w: header: %w", ErrTokenMalformed, err)
+		}
+	}
+	var stack [decodeOnStack]byte
+	payload, rest, err := decodeSegment(pSeg, "payload", stack[:0])
 	if err != nil {
-		return nil, fmt.Errorf("%w: header: %w", ErrTokenMalformed, err)
+		return nil, fmt.Errorf("%w: %w", ErrTokenMalformed, err)
+	}
+	sig, _, err := decodeSegment(sSeg, "signature", rest)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrTokenMalformed, err)
 	}
 	block := new(claimsBlock)
 	claims := &block.claims
-	if err := decodeClaims(payload, src[len(headerJSON):], block); err != nil {
+	if err := decodeClaims(payload, string(payload), block); err != nil {
 		return nil, fmt.Errorf("%w: claims: %w", ErrTokenMalformed, err)
 	}
-	k, err := v.key(&h)
-	if err != nil {
-		return nil, err
+	remembered := k != nil
+	if !remembered {
+		if k, err = v.key(&h); err != nil {
+			return nil, err
+		}
 	}
-	if err := k.verifySignature(signingInput, sig); err != nil {
+	if err := k.verifySignature(raw[:len(hSeg)+1+len(pSeg)], sig); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrTokenInvalid, err)
+	}
+	if !remembered {
+		v.lastHeader.remember(hSeg, k) // signed by k: no forged header takes the place
 	}
 	if err := v.validate(claims); err != nil {
 		return nil, err
 	}
 	return claims, nil
+}
+
+// headerMemo remembers the header segment of the last token whose
+// signature verified, and the key its header named. The keys of a verifier never change,
+// so the same bytes always name the same key.
+type headerMemo struct{ last atomic.Pointer[headerKey] }
+
+type headerKey struct {
+	segment string
+	key     *jwtKey
+}
+
+// keyFor returns the key of segment when it is the one remembered, else nil.
+func (m *headerMemo) keyFor(segment string) *jwtKey {
+	if hk := m.last.Load(); hk != nil && hk.segment == segment {
+		return hk.key
+	}
+	return nil
+}
+
+// remember makes segment, which named k, the one remembered.
+func (m *headerMemo) remember(segment string, k *jwtKey) {
+	m.last.Store(&headerKey{segment: strings.Clone(segment), key: k})
 }
 
 // key returns the key that must have signed a token with header h: the one

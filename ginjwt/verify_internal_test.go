@@ -174,3 +174,35 @@ func TestBytesOutsideBase64URLRefused(t *testing.T) {
 		}
 	}
 }
+
+// The verifier remembers the key of the last header it accepted, for that
+// exact header only: another header, however close, is decoded and checked
+// in full, before and after, and a header refused is never remembered.
+func TestHeaderMemoIsExact(t *testing.T) {
+	a := newFuzzAuth(t, "hs")
+	access, _ := fuzzRealTokens(t, a)
+	h, rest, _ := strings.Cut(access, ".")
+	header := func(json string) string { return base64.RawURLEncoding.EncodeToString([]byte(json)) }
+	decoded, _ := base64.RawURLEncoding.DecodeString(h)
+	for _, tc := range []struct {
+		name, header string
+		want         error
+	}{
+		{"the token", h, nil},
+		{"alg none", header(strings.Replace(string(decoded), `"HS256"`, `"none"`, 1)), ErrTokenInvalid},
+		{"another kid", header(strings.Replace(string(decoded), `"hs"`, `"ed"`, 1)), ErrTokenInvalid},
+		{"another type", header(strings.Replace(string(decoded), `at+jwt`, `rt+jwt`, 1)), ErrTokenWrongType},
+		{"white space added", header(" " + string(decoded)), ErrTokenInvalid},
+		{"the token again", h, nil},
+		{"a malformed header", h[:len(h)-1] + "!", ErrTokenMalformed},
+		{"the token once more", h, nil},
+	} {
+		_, err := a.access.verify(tc.header + "." + rest)
+		if tc.want == nil && err != nil || tc.want != nil && !errors.Is(err, tc.want) {
+			t.Fatalf("%s: err %v, want %v", tc.name, err, tc.want)
+		}
+		if hk := a.access.lastHeader.last.Load(); hk == nil || hk.segment != h {
+			t.Fatalf("%s: the verifier remembers %+v, want the token's header only", tc.name, hk)
+		}
+	}
+}
