@@ -193,37 +193,37 @@ func (a *Auth) fail(c *gin.Context, err error) {
 }
 
 // ClaimsFromContext returns the claims the guard verified for this request.
-// They are the request's own: changing them changes nothing elsewhere.
+// They are the request's own: changing them changes nothing elsewhere. The
+// guard shares a token's claims between requests and copies them here, the
+// first time a request asks: a context copied with c.Copy before that gets
+// a copy of its own.
 func ClaimsFromContext(c *gin.Context) (*Claims, bool) {
-	v, ok := c.Get(claimsKey{})
-	if !ok {
-		return nil, false
+	claims, shared, ok := storedClaims(c)
+	if ok && shared {
+		claims = cloneClaims(claims)
+		c.Set(claimsKey{}, claims)
 	}
-	switch v := v.(type) {
-	case *Claims:
-		return v, true
-	case sharedClaims:
-		own := cloneClaims(v.claims)
-		c.Set(claimsKey{}, own)
-		return own, true
-	}
-	return nil, false
+	return claims, ok
 }
 
 // requestClaims returns the claims the guard verified for this request
 // without copying them: they may be shared, for reading only.
 func requestClaims(c *gin.Context) (*Claims, bool) {
-	v, ok := c.Get(claimsKey{})
-	if !ok {
-		return nil, false
-	}
+	claims, _, ok := storedClaims(c)
+	return claims, ok
+}
+
+// storedClaims returns the claims the guard stored in c, and whether they
+// are the token cache's (sharedClaims).
+func storedClaims(c *gin.Context) (claims *Claims, shared, ok bool) {
+	v, _ := c.Get(claimsKey{})
 	switch v := v.(type) {
 	case *Claims:
-		return v, true
+		return v, false, true
 	case sharedClaims:
-		return v.claims, true
+		return v.claims, true, true
 	}
-	return nil, false
+	return nil, false, false
 }
 
 // Subject returns the subject of the request's verified token, or "" when

@@ -310,6 +310,9 @@ type memberNames struct {
 // There are at most 64, one bit each in members.seenKnown
 // (TestKnownNamesFit).
 func newMemberNames(err error, known ...[]byte) *memberNames {
+	if len(known) > 64 {
+		panic("ginjwt: more than 64 known member names") // package variables only: fails at start
+	}
 	n := &memberNames{known: known, keys: make([]uint32, len(known)), err: err}
 	for k, name := range known {
 		n.keys[k] = nameKey(name)
