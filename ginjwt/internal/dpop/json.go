@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
 	"strconv"
 	"unicode/utf8"
 )
@@ -20,7 +19,8 @@ var errJSON = errors.New("bad JSON")
 // members by exact, case-sensitive name. It refuses invalid UTF-8 and
 // escaped lone surrogates (which encoding/json would turn into U+FFFD),
 // duplicate member names at any depth (compared after unescaping, so "typ"
-// and "t\u0079p" collide) and anything after the object.
+// and "t\u0079p" collide), nesting deeper than maxJSONDepth and anything
+// after the object.
 //
 // Members are looked up by exact name, never through encoding/json's
 // case-insensitive struct matching, so "TYP" is just an unknown member.
@@ -28,18 +28,15 @@ func parseObject(data []byte) (map[string]json.RawMessage, bool) {
 	if len(data) == 0 || !utf8.Valid(data) || !validEscapes(data) {
 		return nil, false
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	tok, err := dec.Token()
-	if err != nil || tok != json.Delim('{') {
+	w := nameWalker{data: data}
+	w.space()
+	if !w.at('{') || !w.object(1) {
 		return nil, false
 	}
-	if err := checkObject(dec, 1); err != nil {
+	if w.space(); w.i != len(data) {
 		return nil, false
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, false
-	}
+	// The walk checks names and nesting only; Unmarshal checks the syntax.
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(data, &m); err != nil || m == nil {
 		return nil, false
@@ -47,57 +44,176 @@ func parseObject(data []byte) (map[string]json.RawMessage, bool) {
 	return m, true
 }
 
-// checkObject walks the members of an object whose '{' has been read,
-// up to and including its '}'.
-func checkObject(dec *json.Decoder, depth int) error {
-	seen := make(map[string]struct{})
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		name, ok := tok.(string)
-		if !ok {
-			return errJSON
-		}
-		if _, dup := seen[name]; dup {
-			return errJSON
-		}
-		seen[name] = struct{}{}
-		if err := checkValue(dec, depth); err != nil {
-			return err
-		}
-	}
-	_, err := dec.Token()
-	return err
+// nameWalker walks the structure of a JSON text for parseObject: objects,
+// arrays, strings and the extent of other values, refusing duplicate names
+// and deep nesting. It does not check the syntax of numbers and literals,
+// which json.Unmarshal does after it, and gives up (false) on anything it
+// cannot walk. It allocates only for escaped names and for objects of more
+// than len(few) members.
+type nameWalker struct {
+	data []byte
+	i    int
 }
 
-// checkValue walks one value, refusing duplicate names in nested objects.
-func checkValue(dec *json.Decoder, depth int) error {
-	tok, err := dec.Token()
-	if err != nil {
-		return err
-	}
-	delim, ok := tok.(json.Delim)
-	if !ok {
-		return nil
-	}
-	if depth >= maxJSONDepth {
-		return errJSON
-	}
-	switch delim {
-	case '{':
-		return checkObject(dec, depth+1)
-	case '[':
-		for dec.More() {
-			if err := checkValue(dec, depth+1); err != nil {
-				return err
-			}
+// at reports whether the next byte is c.
+func (w *nameWalker) at(c byte) bool { return w.i < len(w.data) && w.data[w.i] == c }
+
+// space skips JSON white space.
+func (w *nameWalker) space() {
+	for w.i < len(w.data) {
+		switch w.data[w.i] {
+		case ' ', '\t', '\n', '\r':
+			w.i++
+		default:
+			return
 		}
-		_, err := dec.Token()
-		return err
 	}
-	return errJSON
+}
+
+// object walks the object at '{', the level-th container from the top.
+func (w *nameWalker) object(level int) bool {
+	w.i++
+	var few [16][]byte
+	names := few[:0]
+	var many map[string]struct{}
+	if w.space(); w.at('}') {
+		w.i++
+		return true
+	}
+	for {
+		if w.space(); !w.at('"') {
+			return false
+		}
+		name, ok := w.name()
+		if !ok {
+			return false
+		}
+		switch {
+		case many != nil:
+			if _, dup := many[string(name)]; dup {
+				return false
+			}
+			many[string(name)] = struct{}{}
+		case len(names) < len(few):
+			for _, n := range names {
+				if bytes.Equal(n, name) {
+					return false
+				}
+			}
+			names = append(names, name)
+		default:
+			many = make(map[string]struct{}, 2*len(few))
+			for _, n := range names {
+				many[string(n)] = struct{}{}
+			}
+			if _, dup := many[string(name)]; dup {
+				return false
+			}
+			many[string(name)] = struct{}{}
+		}
+		if w.space(); !w.at(':') {
+			return false
+		}
+		w.i++
+		if !w.value(level) {
+			return false
+		}
+		w.space()
+		switch {
+		case w.at(','):
+			w.i++
+		case w.at('}'):
+			w.i++
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// value walks one value inside the level-th container.
+func (w *nameWalker) value(level int) bool {
+	w.space()
+	if w.i >= len(w.data) {
+		return false
+	}
+	switch w.data[w.i] {
+	case '{':
+		return level < maxJSONDepth && w.object(level+1)
+	case '[':
+		return level < maxJSONDepth && w.array(level+1)
+	case '"':
+		_, _, ok := w.str()
+		return ok
+	}
+	start := w.i
+	for w.i < len(w.data) {
+		switch w.data[w.i] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			return w.i > start
+		}
+		w.i++
+	}
+	return w.i > start
+}
+
+// array walks the array at '[', the level-th container from the top.
+func (w *nameWalker) array(level int) bool {
+	w.i++
+	if w.space(); w.at(']') {
+		w.i++
+		return true
+	}
+	for {
+		if !w.value(level) {
+			return false
+		}
+		w.space()
+		switch {
+		case w.at(','):
+			w.i++
+		case w.at(']'):
+			w.i++
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// str walks the string at '"' and returns its contents, still escaped,
+// whether it has escapes, and whether it ends.
+func (w *nameWalker) str() (contents []byte, escaped, ok bool) {
+	start := w.i + 1
+	for i := start; i < len(w.data); i++ {
+		switch w.data[i] {
+		case '\\':
+			escaped = true
+			i++
+		case '"':
+			w.i = i + 1
+			return w.data[start:i], escaped, true
+		}
+	}
+	w.i = len(w.data)
+	return nil, false, false
+}
+
+// name walks a member name and returns it unescaped.
+func (w *nameWalker) name() ([]byte, bool) {
+	start := w.i
+	contents, escaped, ok := w.str()
+	if !ok {
+		return nil, false
+	}
+	if !escaped {
+		return contents, true
+	}
+	var s string
+	if err := json.Unmarshal(w.data[start:w.i], &s); err != nil {
+		return nil, false
+	}
+	return []byte(s), true
 }
 
 // stringMember returns the string member name of m. ok is false when the
