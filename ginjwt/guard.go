@@ -173,11 +173,12 @@ func (a *Auth) checkSession(ctx context.Context, claims *Claims) error {
 	if err != nil {
 		return storeError(err)
 	}
-	if fresher, ok := a.opts.Store.(StateRefresher); ok && found &&
-		(claims.Generation > st.Generation || claims.UserVersion != st.UserVersion) {
-		// The token may be newer than a cached state: ask the source.
-		if st, found, err = fresher.FreshState(ctx, claims.Subject, claims.SessionID); err != nil {
-			return storeError(err)
+	if found && (claims.Generation > st.Generation || claims.UserVersion != st.UserVersion) {
+		if fresher, ok := a.opts.Store.(StateRefresher); ok {
+			// The token may be newer than a cached state: ask the source.
+			if st, found, err = fresher.FreshState(ctx, claims.Subject, claims.SessionID); err != nil {
+				return storeError(err)
+			}
 		}
 	}
 	if !found || st.UserVersion != claims.UserVersion || st.Generation != claims.Generation {

@@ -259,19 +259,24 @@ func (s *Store) CreateSession(ctx context.Context, subject string, ns ginjwt.New
 // near-cache holds the session's answer, found or not found (see
 // negative.go).
 func (s *Store) State(ctx context.Context, subject, sessionID string) (ginjwt.SessionState, bool, error) {
+	if s.near != nil {
+		s.near.startOnce(s.client, s.channel())
+		// Only answers read from Redis are cached, so only valid ids are found.
+		if s.near.healthy.Load() {
+			if st, found, ok := s.nearHit(subject, sessionID); ok {
+				return st, found, nil
+			}
+		}
+	}
 	if !ginjwt.ValidSessionID(sessionID) {
 		return ginjwt.SessionState{}, false, nil
 	}
-	if s.near == nil {
+	switch {
+	case s.near == nil:
 		return s.state(ctx, subject, sessionID)
-	}
-	s.near.startOnce(s.client, s.channel())
-	if !s.near.healthy.Load() {
+	case !s.near.healthy.Load():
 		s.near.stats.bypasses.Add(1)
 		return s.state(ctx, subject, sessionID)
-	}
-	if st, found, ok := s.nearHit(subject, sessionID); ok {
-		return st, found, nil
 	}
 	s.near.stats.misses.Add(1)
 	return s.readThrough(ctx, subject, sessionID)
