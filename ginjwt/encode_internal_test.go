@@ -3,8 +3,12 @@ package ginjwt
 import (
 	"bytes"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/gin-gonic/gin"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -118,5 +122,39 @@ func TestIssueAllocations(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(100, func() { _, _ = a.issue(accessKind, &c) }); n > 1 {
 		t.Errorf("issue allocates %v times per token; want 1, the token string", n)
+	}
+}
+
+// A request through the warm guard (the token seen before, the session
+// state at hand) allocates exactly what the same route allocates behind a
+// middleware that only stores one value with c.Set: the guard itself
+// allocates nothing.
+func TestGuardAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts need the race detector off: go test -run Allocations ./ginjwt/")
+	}
+	a := newFuzzAuth(t, "hs")
+	access, _ := fuzzRealTokens(t, a)
+	a.opts.Store = stateStore{}
+	noContent := func(c *gin.Context) { c.Status(http.StatusNoContent) }
+	guarded := gin.New()
+	guarded.GET("/", a.Middleware(), noContent)
+	withSet := gin.New()
+	withSet.GET("/", func(c *gin.Context) { c.Set(claimsKey{}, c) }, noContent)
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.Header.Set("Authorization", "Bearer "+access)
+	allocs := func(h http.Handler) float64 {
+		serve := func() {
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			if w.Code != http.StatusNoContent {
+				t.Fatalf("answered %d %s", w.Code, w.Body)
+			}
+		}
+		serve() // fills the token cache and the pools
+		return testing.AllocsPerRun(200, serve)
+	}
+	if got, want := allocs(guarded), allocs(withSet); got != want {
+		t.Errorf("the guarded route allocates %v times per request, the route with only c.Set %v", got, want)
 	}
 }
