@@ -1,6 +1,10 @@
 package redisstore
 
-import "github.com/jwtguard/jwtguard/ginjwt"
+import (
+	"time"
+
+	"github.com/jwtguard/jwtguard/ginjwt"
+)
 
 // rotateConstants are the rotate script's arguments that come from the
 // Auth's options and so repeat from one refresh to the next, boxed once:
@@ -18,9 +22,12 @@ type rotateOptions struct {
 	interval, burst                float64
 }
 
-// rotateArgs returns the boxed constant arguments of r, whose refresh limit
-// allows one refresh per interval milliseconds.
-func (s *Store) rotateArgs(r *ginjwt.Rotation, interval float64) *[7]any {
+// rotateArgs returns the boxed constant arguments of r.
+func (s *Store) rotateArgs(r *ginjwt.Rotation) *[7]any {
+	var interval float64 // milliseconds between refreshes at the limit's rate; 0: no limit
+	if r.Limit.Count > 0 {
+		interval = float64(r.Limit.Period) / float64(r.Limit.Count) / float64(time.Millisecond)
+	}
 	key := rotateOptions{
 		grace: r.Grace.Milliseconds(), reuseAfter: r.ReuseAfter.Milliseconds(),
 		ttl: r.TTL.Milliseconds(), maxAge: r.MaxAge.Milliseconds(),

@@ -20,12 +20,12 @@ func TestRotateArgsFollowTheOptions(t *testing.T) {
 			"jwtguard:invalidate", interval, interval * float64(r.Limit.Burst)}
 	}
 	for i, r := range []ginjwt.Rotation{a, b, a, a, b} {
-		got := s.rotateArgs(&r, 6000)
+		got := s.rotateArgs(&r)
 		if *got != want(r, 6000) {
 			t.Fatalf("rotation %d: args %v, want %v", i, *got, want(r, 6000))
 		}
 	}
-	if first, again := s.rotateArgs(&b, 6000), s.rotateArgs(&b, 6000); first != again {
+	if first, again := s.rotateArgs(&b), s.rotateArgs(&b); first != again {
 		t.Fatal("the same options got new boxes")
 	}
 }

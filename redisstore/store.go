@@ -374,11 +374,7 @@ func (s *Store) Rotate(ctx context.Context, subject, sessionID string, r ginjwt.
 		return ginjwt.RotateResult{Outcome: ginjwt.Revoked}, nil
 	}
 	k := s.keysFor(subject)
-	var interval float64 // milliseconds between refreshes at the limit's rate
-	if r.Limit.Count > 0 {
-		interval = float64(r.Limit.Period) / float64(r.Limit.Count) / float64(time.Millisecond)
-	}
-	c := s.rotateArgs(&r, interval)
+	c := s.rotateArgs(&r)
 	reply, err := s.write(ctx, k, rotateScript,
 		[]string{k.version, k.index, k.session(sessionID)},
 		r.UserVersion, r.Generation, s.clockArg(), c[0], c[1], c[2], c[3], sessionID,

@@ -118,17 +118,26 @@ func (w *nameWalker) object(level int) bool {
 		if !w.value(level) {
 			return false
 		}
-		w.space()
-		switch {
-		case w.at(','):
-			w.i++
-		case w.at('}'):
-			w.i++
-			return true
-		default:
-			return false
+		if more, ok := w.separator('}'); !more {
+			return ok
 		}
 	}
+}
+
+// separator reads what follows a member or an element: more after a ','
+// and ok after closer, which ends the container; neither after anything
+// else.
+func (w *nameWalker) separator(closer byte) (more, ok bool) {
+	w.space()
+	switch {
+	case w.at(','):
+		w.i++
+		return true, true
+	case w.at(closer):
+		w.i++
+		return false, true
+	}
+	return false, false
 }
 
 // value walks one value inside the level-th container.
@@ -168,15 +177,8 @@ func (w *nameWalker) array(level int) bool {
 		if !w.value(level) {
 			return false
 		}
-		w.space()
-		switch {
-		case w.at(','):
-			w.i++
-		case w.at(']'):
-			w.i++
-			return true
-		default:
-			return false
+		if more, ok := w.separator(']'); !more {
+			return ok
 		}
 	}
 }
