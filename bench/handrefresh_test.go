@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -140,6 +141,37 @@ func BenchmarkRefreshHarness(b *testing.B) {
 	}
 	r := gin.New()
 	r.POST("/auth/refresh", func(c *gin.Context) { c.Data(http.StatusOK, "application/json", body) })
+	pool := make([]string, refreshSessions())
+	for i := range pool {
+		pool[i] = strings.Repeat("r", 300)
+	}
+	runRefreshLoop(b, r, pool)
+}
+
+// BenchmarkRefreshFloorParallel: the most any refresh that makes one Redis
+// round trip can do here, at the parallelism of BenchmarkRefreshParallel:
+// the endpoint reads the body, sends one INCR and answers a fixed token
+// response, with no token parsed, checked or signed. Every refresh,
+// hand-written or ours, costs at least this; its req/s bounds theirs.
+func BenchmarkRefreshFloorParallel(b *testing.B) {
+	rdb, prefix := newRedis(b)
+	answer, err := json.Marshal(ginjwt.TokenResponse{AccessToken: strings.Repeat("a", 300), RefreshToken: strings.Repeat("r", 300), TokenType: "Bearer", ExpiresIn: 900})
+	if err != nil {
+		b.Fatal(err)
+	}
+	key := prefix + "floor"
+	r := gin.New()
+	r.POST("/auth/refresh", func(c *gin.Context) {
+		if _, err := io.Copy(io.Discard, c.Request.Body); err != nil {
+			c.AbortWithStatus(http.StatusBadRequest)
+			return
+		}
+		if err := rdb.Incr(c.Request.Context(), key).Err(); err != nil {
+			c.AbortWithStatus(http.StatusServiceUnavailable)
+			return
+		}
+		c.Data(http.StatusOK, "application/json", answer)
+	})
 	pool := make([]string, refreshSessions())
 	for i := range pool {
 		pool[i] = strings.Repeat("r", 300)

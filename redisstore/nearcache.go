@@ -66,7 +66,7 @@ func WithNearCache(maxEntries int, ttl time.Duration) Option {
 		if ttl == 0 {
 			ttl = DefaultNearCacheTTL
 		}
-		s.near = &nearCache{max: maxEntries, ttl: ttl, users: map[string]map[string]cacheEntry{}, epochs: newEpochs()}
+		s.near = &nearCache{max: maxEntries, ttl: ttl, base: time.Now(), users: map[string]map[string]cacheEntry{}, epochs: newEpochs()}
 		return nil
 	}
 }
@@ -75,6 +75,9 @@ func WithNearCache(maxEntries int, ttl time.Duration) Option {
 type nearCache struct {
 	max int
 	ttl time.Duration
+	// base is the near-cache's creation, the zero of its clock (see
+	// since): entries expire by the monotonic clock alone.
+	base time.Time
 
 	// healthy is true while the invalidation subscription is up.
 	healthy atomic.Bool
@@ -101,8 +104,13 @@ type nearCache struct {
 type cacheEntry struct {
 	state   ginjwt.SessionState
 	found   bool
-	expires time.Time
+	expires time.Duration // since base
 }
+
+// since returns the time since base on the monotonic clock. It is one
+// clock read where time.Now is two (wall and monotonic), on the warm
+// guard's path; only the monotonic reading was ever compared.
+func (nc *nearCache) since() time.Duration { return time.Since(nc.base) }
 
 // get returns a cached State answer, found or not, that has not expired;
 // ok is false when there is none.
@@ -110,7 +118,7 @@ func (nc *nearCache) get(subject, sessionID string) (st ginjwt.SessionState, fou
 	nc.mu.RLock()
 	e, ok := nc.users[subject][sessionID]
 	nc.mu.RUnlock()
-	if !ok || !time.Now().Before(e.expires) {
+	if !ok || nc.since() >= e.expires {
 		return ginjwt.SessionState{}, false, false
 	}
 	return e.state, e.found, true
@@ -118,9 +126,9 @@ func (nc *nearCache) get(subject, sessionID string) (st ginjwt.SessionState, fou
 
 // put caches a State answer read from Redis, found or not, when the read
 // started with ticket and nothing concerning subject was invalidated since;
-// the entry expires ttl after started. Negative entries share the positive
+// the entry expires ttl after started (a reading of since). Negative entries share the positive
 // ones' bound, TTL, invalidations and flushes.
-func (nc *nearCache) put(subject, sessionID string, st ginjwt.SessionState, found bool, ticket fillTicket, started time.Time) {
+func (nc *nearCache) put(subject, sessionID string, st ginjwt.SessionState, found bool, ticket fillTicket, started time.Duration) {
 	nc.mu.Lock()
 	defer nc.mu.Unlock()
 	if !nc.healthy.Load() || !nc.epochs.valid(ticket) {
@@ -137,16 +145,16 @@ func (nc *nearCache) put(subject, sessionID string, st ginjwt.SessionState, foun
 	if _, exists := sessions[sessionID]; !exists {
 		nc.n++
 	}
-	sessions[sessionID] = cacheEntry{state: st, found: found, expires: started.Add(nc.ttl)}
+	sessions[sessionID] = cacheEntry{state: st, found: found, expires: started + nc.ttl}
 }
 
 // shrink drops expired entries and, if that is not enough, whole subjects
 // until an eighth of the room is free. The caller holds mu.
 func (nc *nearCache) shrink() {
-	now := time.Now()
+	now := nc.since()
 	for subject, sessions := range nc.users {
 		for id, e := range sessions {
-			if !now.Before(e.expires) {
+			if now >= e.expires {
 				delete(sessions, id)
 				nc.n--
 			}

@@ -323,7 +323,7 @@ func (s *Store) FreshState(ctx context.Context, subject, sessionID string) (ginj
 // cached per (subject, session id) only: see negative.go for why it can
 // never refuse a token that Redis would accept.
 func (s *Store) readThrough(ctx context.Context, subject, sessionID string) (ginjwt.SessionState, bool, error) {
-	ticket, started := s.near.epochs.ticket(subject), time.Now()
+	ticket, started := s.near.epochs.ticket(subject), s.near.since()
 	st, found, err := s.state(ctx, subject, sessionID)
 	if err == nil {
 		s.near.put(subject, sessionID, st, found, ticket, started)
