@@ -128,7 +128,9 @@ type Options struct {
 	// TokenCacheSize is how many verified access tokens the guard
 	// remembers, by exact token string, to skip the signature check and
 	// claims decoding when one comes back; expiry is still checked on every
-	// use and the store on every request. Default 4096; negative turns it off.
+	// use and the store on every request. Rounded up to a power of two
+	// (sets of 4 tokens; a lookup takes no lock). Default 4096; negative
+	// turns it off.
 	TokenCacheSize int
 
 	// MaxTokenSize is the length above which a token is refused before any

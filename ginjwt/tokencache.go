@@ -2,8 +2,9 @@ package ginjwt
 
 import (
 	"bytes"
+	"math/rand/v2"
 	"slices"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -18,40 +19,85 @@ const DefaultTokenCacheSize = 4096
 // claims decoding when a token comes back. Only the outcome of verification
 // is cached, never a session check: the store is still asked on every
 // request (or its own near-cache is). Expiry is checked on every use.
+//
+// It is a set-associative table, as a CPU cache is: a token belongs to one
+// set of tokenWays slots, chosen by a hash of its last 8 bytes (its
+// signature's), and a slot holds an immutable entry. A lookup takes no lock:
+// it loads the set's slots and compares each entry's token with the
+// presented one, byte for byte, so a token whose last bytes collide with a
+// cached one's is only ever a miss. A put fills a free or expired slot of
+// the set, else the next one in turn.
 type tokenCache struct {
-	max    int
 	leeway time.Duration
-
-	mu      sync.RWMutex
-	entries map[string]*Claims
+	seed   uint64 // random, so that nobody can tell which tokens share a set
+	shift  uint   // 64 minus the log2 of len(sets)
+	sets   []tokenSet
+	turn   atomic.Uint32 // the slot a put into a full set replaces
 }
 
+// tokenWays is how many tokens a set holds.
+const tokenWays = 4
+
+// tokenSet is one set of the cache.
+type tokenSet [tokenWays]atomic.Pointer[tokenEntry]
+
+// tokenEntry is one verified token and its claims; never changed once
+// stored.
+type tokenEntry struct {
+	raw     string
+	claims  *Claims
+	expires time.Time // the token's expiry plus the leeway
+}
+
+// newTokenCache returns a cache of at least max tokens: the number of sets
+// is rounded up to a power of two.
 func newTokenCache(max int, leeway time.Duration) *tokenCache {
-	return &tokenCache{max: max, leeway: leeway, entries: make(map[string]*Claims, min(max, 1024))}
+	bits := uint(0)
+	for tokenWays<<bits < max {
+		bits++
+	}
+	return &tokenCache{leeway: leeway, seed: rand.Uint64(), shift: 64 - bits, sets: make([]tokenSet, 1<<bits)}
+}
+
+// set returns the set raw belongs to: its last 8 bytes, which belong to its
+// signature and so differ between any two tokens, mixed with the seed by
+// Fibonacci hashing (the top bits of a product with 2^64/φ).
+func (tc *tokenCache) set(raw string) *tokenSet {
+	var tail uint64
+	for i := max(len(raw)-8, 0); i < len(raw); i++ {
+		tail = tail<<8 | uint64(raw[i])
+	}
+	return &tc.sets[((tail^tc.seed)*0x9e3779b97f4a7c15)>>tc.shift]
 }
 
 // get returns the claims of a verified token that has not expired. They
 // are shared with every request that presents the token: read them only.
 func (tc *tokenCache) get(raw string, now time.Time) (*Claims, bool) {
-	tc.mu.RLock()
-	claims, ok := tc.entries[raw]
-	tc.mu.RUnlock()
-	if !ok || !now.Before(claims.ExpiresAt.Add(tc.leeway)) {
-		return nil, false
+	set := tc.set(raw)
+	for i := range set {
+		if e := set[i].Load(); e != nil && e.raw == raw {
+			if !now.Before(e.expires) {
+				return nil, false
+			}
+			return e.claims, true
+		}
 	}
-	return claims, true
+	return nil, false
 }
 
 // put remembers verified claims, which from now on are shared: nobody may
-// change them. When the cache is full it drops expired entries and, if
-// that is not enough, an arbitrary eighth of the rest.
+// change them. It takes the token's own slot when it is already there, else
+// a free or expired slot of its set, else the set's next slot in turn.
 func (tc *tokenCache) put(raw string, claims *Claims, now time.Time) {
-	tc.mu.Lock()
-	defer tc.mu.Unlock()
-	if len(tc.entries) >= tc.max {
-		tc.evict(now)
+	set := tc.set(raw)
+	entry := &tokenEntry{raw: raw, claims: claims, expires: claims.ExpiresAt.Add(tc.leeway)}
+	for i := range set {
+		if e := set[i].Load(); e == nil || e.raw == raw || !now.Before(e.expires) {
+			set[i].Store(entry)
+			return
+		}
 	}
-	tc.entries[raw] = claims
+	set[tc.turn.Add(1)%tokenWays].Store(entry)
 }
 
 // inlineStrings is how many strings of Audience, AMR and Roles a
@@ -114,20 +160,4 @@ func cloneDate(d, dst *jwt.NumericDate) *jwt.NumericDate {
 	}
 	*dst = *d
 	return dst
-}
-
-func (tc *tokenCache) evict(now time.Time) {
-	for raw, c := range tc.entries {
-		if !now.Before(c.ExpiresAt.Add(tc.leeway)) {
-			delete(tc.entries, raw)
-		}
-	}
-	drop := len(tc.entries) - tc.max + max(tc.max/8, 1)
-	for raw := range tc.entries {
-		if drop <= 0 {
-			break
-		}
-		delete(tc.entries, raw)
-		drop--
-	}
 }

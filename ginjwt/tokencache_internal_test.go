@@ -3,6 +3,8 @@ package ginjwt
 import (
 	"encoding/json"
 	"reflect"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -115,4 +117,103 @@ func cachedClaimsRoles(n int) []string {
 		r[i] = "role"
 	}
 	return r
+}
+
+// claimsWithID are cachedClaims told apart by their jti, expiring at exp.
+func claimsWithID(id string, exp time.Time) *Claims {
+	c := cachedClaims(exp.Add(-time.Minute))
+	c.ID = id
+	return c
+}
+
+// Tokens whose last bytes are equal share a set: it holds tokenWays of
+// them, each found only by its own exact string; a token that only shares
+// their last bytes is a miss; a full set gives up an expired slot first,
+// else a live one.
+func TestTokenCacheSet(t *testing.T) {
+	now := time.Now()
+	tc := newTokenCache(64, 0)
+	tail := ".same-signature-tail"
+	token := func(i int) string { return "header.payload-" + strconv.Itoa(i) + tail }
+	for i := range tokenWays {
+		tc.put(token(i), claimsWithID(strconv.Itoa(i), now.Add(time.Minute)), now)
+	}
+	for i := range tokenWays {
+		if got, ok := tc.get(token(i), now); !ok || got.ID != strconv.Itoa(i) {
+			t.Fatalf("token %d: get = %v, %v", i, got, ok)
+		}
+	}
+	if _, ok := tc.get("forged.payload"+tail, now); ok {
+		t.Fatal("a token sharing only the last bytes of cached ones was a hit")
+	}
+
+	// An expired slot goes first.
+	tc.put(token(1), claimsWithID("1", now.Add(time.Second)), now)
+	later := now.Add(2 * time.Second)
+	tc.put(token(9), claimsWithID("9", later.Add(time.Minute)), later)
+	for _, i := range []int{0, 2, 3, 9} {
+		if got, ok := tc.get(token(i), later); !ok || got.ID != strconv.Itoa(i) {
+			t.Fatalf("after replacing the expired token: token %d: get = %v, %v", i, got, ok)
+		}
+	}
+	// With none expired, one live token gives way, and only one.
+	tc.put(token(10), claimsWithID("10", later.Add(time.Minute)), later)
+	hits := 0
+	for _, i := range []int{0, 2, 3, 9, 10} {
+		if got, ok := tc.get(token(i), later); ok {
+			if got.ID != strconv.Itoa(i) {
+				t.Fatalf("token %d got the claims of %s", i, got.ID)
+			}
+			hits++
+		}
+	}
+	if hits != tokenWays {
+		t.Fatalf("%d of 5 tokens of a full set found, want %d", hits, tokenWays)
+	}
+}
+
+// The cache holds at least as many tokens as asked, in a power of two of
+// sets.
+func TestTokenCacheSize(t *testing.T) {
+	for _, c := range []struct{ max, sets int }{{1, 1}, {4, 1}, {5, 2}, {1000, 256}, {DefaultTokenCacheSize, 1024}} {
+		tc := newTokenCache(c.max, 0)
+		if len(tc.sets) != c.sets {
+			t.Errorf("newTokenCache(%d): %d sets, want %d", c.max, len(tc.sets), c.sets)
+		}
+		// Every set index is reachable and in range.
+		seen := map[*tokenSet]bool{}
+		for i := range 100 * c.sets {
+			seen[tc.set("signature-"+strconv.Itoa(i))] = true
+		}
+		if len(seen) != c.sets {
+			t.Errorf("newTokenCache(%d): %d of %d sets used", c.max, len(seen), c.sets)
+		}
+	}
+}
+
+// Gets and puts from many goroutines: a hit always returns the claims that
+// were put with that exact token (run with -race).
+func TestTokenCacheConcurrent(t *testing.T) {
+	now := time.Now()
+	tc := newTokenCache(16, 0) // small: sets fill and slots are replaced
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 2000 {
+				id := strconv.Itoa((g*7 + i) % 100)
+				raw := "h.p" + id + ".sig" + id
+				if got, ok := tc.get(raw, now); ok {
+					if got.ID != id {
+						t.Errorf("token %s got the claims of %s", id, got.ID)
+						return
+					}
+					continue
+				}
+				tc.put(raw, claimsWithID(id, now.Add(time.Minute)), now)
+			}
+		}()
+	}
+	wg.Wait()
 }
