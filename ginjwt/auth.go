@@ -13,9 +13,13 @@ type Auth struct {
 	lookup     []TokenExtractor
 	csrfHeader string
 	tokens     *tokenCache // nil when off
-	keys       *keyring
-	access     *verifier // guard: every claim checked
-	refresh    *verifier // refresh: every claim checked
+	// warm is true when the guard may answer from the token cache without
+	// reading the wall clock (see warmRequest): the cache is on, Now is
+	// the real clock and no OnGuard hook wants the guard's reading.
+	warm    bool
+	keys    *keyring
+	access  *verifier // guard: every claim checked
+	refresh *verifier // refresh: every claim checked
 	// logout verifiers check signature, type, iss and aud but not time: an
 	// expired token of a session may still end it.
 	logoutAccess  *verifier
@@ -59,6 +63,7 @@ const maxSubjectLen = 256
 // New validates o and returns a ready Auth. Every error wraps
 // ErrInvalidOptions and names the option at fault.
 func New(o Options) (*Auth, error) {
+	realClock := o.Now == nil
 	o, err := o.withDefaults()
 	if err != nil {
 		return nil, err
@@ -120,6 +125,7 @@ func New(o Options) (*Auth, error) {
 		limits:        limits,
 		clients:       clients,
 		tokens:        tokens,
+		warm:          tokens != nil && realClock && o.OnGuard == nil,
 		opts:          o,
 		cookies:       cookies,
 		lookup:        lookup,

@@ -29,11 +29,15 @@ type sharedClaims struct{ claims *Claims }
 //	admin := r.Group("/admin", auth.Middleware(ginjwt.RequireRole("admin")))
 func (a *Auth) Middleware(requirements ...Requirement) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		now := a.opts.Now()
-		claims, shared, err := a.verifyRequest(c, now)
-		if err != nil && a.legacy != nil {
-			claims, err = a.legacyRequest(c, err)
-			shared = false
+		var now time.Time
+		claims, shared, err := a.warmRequest(c)
+		if !shared && err == nil {
+			now = a.opts.Now()
+			claims, shared, err = a.verifyRequest(c, now)
+			if err != nil && a.legacy != nil {
+				claims, err = a.legacyRequest(c, err)
+				shared = false
+			}
 		}
 		if err == nil && len(requirements) > 0 {
 			if shared { // a requirement is the application's code
@@ -55,6 +59,34 @@ func (a *Auth) Middleware(requirements ...Requirement) gin.HandlerFunc {
 		}
 		c.Next()
 	}
+}
+
+// warmRequest runs the guard's checks on a bearer token the token cache
+// holds, without reading the wall clock: the cache timed the token's
+// expiry and its session's end on the monotonic clock when it was
+// verified (see tokenCache.live), so no clock but that one is read. It
+// returns shared true when it answered, the token cache's claims or the
+// CSRF or session check's error; false, and no error, when the request
+// needs the full checks (verifyRequest): warm off, no bearer token, one
+// not cached or past its deadline, or a DPoP-bound one.
+func (a *Auth) warmRequest(c *gin.Context) (claims *Claims, shared bool, err error) {
+	if !a.warm {
+		return nil, false, nil
+	}
+	raw, ambient := lookupToken(c, a.lookup)
+	if raw == "" {
+		return nil, false, nil
+	}
+	if claims = a.tokens.live(raw); claims == nil || claims.Confirmation != nil {
+		return nil, false, nil
+	}
+	if err := a.checkCSRF(c, ambient, claims.SessionID); err != nil {
+		return nil, true, err
+	}
+	if err := a.checkSession(c.Request.Context(), claims); err != nil {
+		return nil, true, err
+	}
+	return claims, true, nil
 }
 
 // verifyRequest runs the guard's checks on the request's access token, as
@@ -148,7 +180,7 @@ func (a *Auth) verifyAccess(raw string, now time.Time) (claims *Claims, shared b
 	if claims, err = a.access.verify(raw); err != nil {
 		return nil, false, err
 	}
-	a.tokens.put(raw, claims, now)
+	a.tokens.put(raw, claims, now, a.sessionEnd(claims))
 	return claims, true, nil
 }
 

@@ -128,9 +128,10 @@ type Options struct {
 	// TokenCacheSize is how many verified access tokens the guard
 	// remembers, by exact token string, to skip the signature check and
 	// claims decoding when one comes back; expiry is still checked on every
-	// use and the store on every request. Rounded up to a power of two
-	// (sets of 4 tokens; a lookup takes no lock). Default 4096; negative
-	// turns it off.
+	// use and the store on every request. Its table has room for twice as
+	// many, in sets of 4 (a lookup takes no lock), so that tokens rarely
+	// push each other out. Default 4096, at most MaxTokenCacheSize;
+	// negative turns it off.
 	TokenCacheSize int
 
 	// MaxTokenSize is the length above which a token is refused before any
@@ -223,7 +224,10 @@ type Options struct {
 	// Default DefaultErrorHandler.
 	ErrorHandler func(c *gin.Context, err error)
 
-	// Now is the clock. Default time.Now; set it in tests.
+	// Now is the clock. Default time.Now; set it in tests. With the
+	// default, a token the token cache holds is timed on the monotonic
+	// clock from its verification (see TokenCacheSize in
+	// docs/operations.md), so the warm guard reads no wall clock.
 	Now func() time.Time
 }
 
@@ -290,6 +294,8 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("%w: Options.Leeway (%v) must be between 0 and %v", ErrInvalidOptions, o.Leeway, maxLeeway)
 	case o.StepUpTTL < time.Second || o.StepUpTTL > o.AccessTTL:
 		return o, fmt.Errorf("%w: Options.StepUpTTL (%v) must be between 1s and Options.AccessTTL (%v)", ErrInvalidOptions, o.StepUpTTL, o.AccessTTL)
+	case o.TokenCacheSize > MaxTokenCacheSize:
+		return o, fmt.Errorf("%w: Options.TokenCacheSize (%d) must be at most %d", ErrInvalidOptions, o.TokenCacheSize, MaxTokenCacheSize)
 	case o.MaxTokenSize < 256:
 		return o, fmt.Errorf("%w: Options.MaxTokenSize (%d) must be at least 256 bytes", ErrInvalidOptions, o.MaxTokenSize)
 	case o.MaxSessions < 1 || o.MaxSessions > maxMaxSessions:

@@ -48,6 +48,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{"leeway too long", func(o *ginjwt.Options) { o.Leeway = 5 * time.Minute }, "Options.Leeway"},
 		{"negative leeway", func(o *ginjwt.Options) { o.Leeway = -time.Second }, "Options.Leeway"},
 		{"tiny max token size", func(o *ginjwt.Options) { o.MaxTokenSize = 10 }, "Options.MaxTokenSize"},
+		{"huge token cache", func(o *ginjwt.Options) { o.TokenCacheSize = ginjwt.MaxTokenCacheSize + 1 }, "Options.TokenCacheSize"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

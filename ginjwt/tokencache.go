@@ -14,6 +14,10 @@ import (
 // remembers unless Options.TokenCacheSize says otherwise.
 const DefaultTokenCacheSize = 4096
 
+// MaxTokenCacheSize is the largest Options.TokenCacheSize: New allocates
+// the cache's table whole, 16 bytes per token (entries come as tokens do).
+const MaxTokenCacheSize = 1 << 22
+
 // tokenCache remembers access tokens that passed verification, keyed by the
 // exact token string, so that the guard skips the signature check and the
 // claims decoding when a token comes back. Only the outcome of verification
@@ -47,21 +51,27 @@ type tokenEntry struct {
 	raw     string
 	claims  *Claims
 	expires time.Time // the token's expiry plus the leeway
+	// deadline is expires or the session's end, whichever comes first,
+	// with the monotonic reading of the put's clock moved by the same
+	// amount (see live).
+	deadline time.Time
 }
 
-// newTokenCache returns a cache of at least max tokens: the number of sets
-// is rounded up to a power of two.
+// newTokenCache returns a cache for max tokens (at most
+// MaxTokenCacheSize): room for twice as many, in a power of two of sets, so
+// that few sets overflow while max tokens are live.
 func newTokenCache(max int, leeway time.Duration) *tokenCache {
 	bits := uint(0)
-	for tokenWays<<bits < max {
+	for tokenWays<<bits < 2*min(max, MaxTokenCacheSize) {
 		bits++
 	}
 	return &tokenCache{leeway: leeway, seed: rand.Uint64(), shift: 64 - bits, sets: make([]tokenSet, 1<<bits)}
 }
 
 // set returns the set raw belongs to: its last 8 bytes, which belong to its
-// signature and so differ between any two tokens, mixed with the seed by
-// Fibonacci hashing (the top bits of a product with 2^64/φ).
+// signature and so look random, mixed with the seed by Fibonacci hashing
+// (the top bits of a product with 2^64/φ). Tokens that share them share a
+// set; the whole-token compare tells them apart.
 func (tc *tokenCache) set(raw string) *tokenSet {
 	var tail uint64
 	for i := max(len(raw)-8, 0); i < len(raw); i++ {
@@ -85,12 +95,34 @@ func (tc *tokenCache) get(raw string, now time.Time) (*Claims, bool) {
 	return nil, false
 }
 
-// put remembers verified claims, which from now on are shared: nobody may
-// change them. It takes the token's own slot when it is already there, else
-// a free or expired slot of its set, else the set's next slot in turn.
-func (tc *tokenCache) put(raw string, claims *Claims, now time.Time) {
+// live returns the claims of a cached token whose deadline has not passed
+// on the monotonic clock, or nil. A token put at a time read from the real
+// clock lives exactly as long, by the monotonic clock, as the wall clock
+// then gave it: a later step of the wall clock changes nothing, as for any
+// timer. Only the guard's warm path calls it, and only with the real clock
+// (see Auth.warm); entries put with a clock that has no monotonic reading
+// are compared with the wall clock instead.
+func (tc *tokenCache) live(raw string) *Claims {
 	set := tc.set(raw)
-	entry := &tokenEntry{raw: raw, claims: claims, expires: claims.ExpiresAt.Add(tc.leeway)}
+	for i := range set {
+		if e := set[i].Load(); e != nil && e.raw == raw {
+			if time.Until(e.deadline) <= 0 {
+				return nil
+			}
+			return e.claims
+		}
+	}
+	return nil
+}
+
+// put remembers verified claims, which from now on are shared: nobody may
+// change them, until the token expires or, for live, the session ends at
+// sessionEnd. It takes the token's own slot when it is already there, else
+// a free or expired slot of its set, else the set's next slot in turn.
+func (tc *tokenCache) put(raw string, claims *Claims, now, sessionEnd time.Time) {
+	set := tc.set(raw)
+	expires := claims.ExpiresAt.Add(tc.leeway)
+	entry := &tokenEntry{raw: raw, claims: claims, expires: expires, deadline: now.Add(min(expires.Sub(now), sessionEnd.Sub(now)))}
 	for i := range set {
 		if e := set[i].Load(); e == nil || e.raw == raw || !now.Before(e.expires) {
 			set[i].Store(entry)

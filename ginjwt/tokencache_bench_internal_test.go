@@ -15,7 +15,7 @@ func BenchmarkTokenCacheGet(b *testing.B) {
 	tokens := make([]string, 1000)
 	for i := range tokens {
 		tokens[i] = strings.Repeat("x", 250) + strings.Repeat("s", 36) + strconv.Itoa(1e6+i)
-		tc.put(tokens[i], cachedClaims(now), now)
+		tc.put(tokens[i], cachedClaims(now), now, now.Add(time.Hour))
 	}
 	raw := strings.Clone(tokens[500]) // another string with the same bytes, as a request brings
 	b.ReportAllocs()

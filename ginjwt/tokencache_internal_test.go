@@ -64,7 +64,7 @@ func TestTokenCacheGet(t *testing.T) {
 	now := time.Now()
 	tc := newTokenCache(8, time.Second)
 	c := cachedClaims(now)
-	tc.put("tok", c, now)
+	tc.put("tok", c, now, now.Add(time.Hour))
 	if got, ok := tc.get("tok", now); !ok || got != c {
 		t.Fatalf("get = %p, %v; want the cached %p", got, ok, c)
 	}
@@ -136,7 +136,7 @@ func TestTokenCacheSet(t *testing.T) {
 	tail := ".same-signature-tail"
 	token := func(i int) string { return "header.payload-" + strconv.Itoa(i) + tail }
 	for i := range tokenWays {
-		tc.put(token(i), claimsWithID(strconv.Itoa(i), now.Add(time.Minute)), now)
+		tc.put(token(i), claimsWithID(strconv.Itoa(i), now.Add(time.Minute)), now, now.Add(time.Hour))
 	}
 	for i := range tokenWays {
 		if got, ok := tc.get(token(i), now); !ok || got.ID != strconv.Itoa(i) {
@@ -148,16 +148,16 @@ func TestTokenCacheSet(t *testing.T) {
 	}
 
 	// An expired slot goes first.
-	tc.put(token(1), claimsWithID("1", now.Add(time.Second)), now)
+	tc.put(token(1), claimsWithID("1", now.Add(time.Second)), now, now.Add(time.Hour))
 	later := now.Add(2 * time.Second)
-	tc.put(token(9), claimsWithID("9", later.Add(time.Minute)), later)
+	tc.put(token(9), claimsWithID("9", later.Add(time.Minute)), later, later.Add(time.Hour))
 	for _, i := range []int{0, 2, 3, 9} {
 		if got, ok := tc.get(token(i), later); !ok || got.ID != strconv.Itoa(i) {
 			t.Fatalf("after replacing the expired token: token %d: get = %v, %v", i, got, ok)
 		}
 	}
 	// With none expired, one live token gives way, and only one.
-	tc.put(token(10), claimsWithID("10", later.Add(time.Minute)), later)
+	tc.put(token(10), claimsWithID("10", later.Add(time.Minute)), later, later.Add(time.Hour))
 	hits := 0
 	for _, i := range []int{0, 2, 3, 9, 10} {
 		if got, ok := tc.get(token(i), later); ok {
@@ -172,10 +172,10 @@ func TestTokenCacheSet(t *testing.T) {
 	}
 }
 
-// The cache holds at least as many tokens as asked, in a power of two of
-// sets.
+// The cache has room for twice as many tokens as asked, in a power of two
+// of sets.
 func TestTokenCacheSize(t *testing.T) {
-	for _, c := range []struct{ max, sets int }{{1, 1}, {4, 1}, {5, 2}, {1000, 256}, {DefaultTokenCacheSize, 1024}} {
+	for _, c := range []struct{ max, sets int }{{1, 1}, {2, 1}, {3, 2}, {5, 4}, {1000, 512}, {DefaultTokenCacheSize, 2048}} {
 		tc := newTokenCache(c.max, 0)
 		if len(tc.sets) != c.sets {
 			t.Errorf("newTokenCache(%d): %d sets, want %d", c.max, len(tc.sets), c.sets)
@@ -211,9 +211,35 @@ func TestTokenCacheConcurrent(t *testing.T) {
 					}
 					continue
 				}
-				tc.put(raw, claimsWithID(id, now.Add(time.Minute)), now)
+				tc.put(raw, claimsWithID(id, now.Add(time.Minute)), now, now.Add(time.Hour))
 			}
 		}()
 	}
 	wg.Wait()
+}
+
+// live times a token by the monotonic clock from the put's reading: it
+// ends at the token's expiry plus leeway or the session's end, whichever
+// is first, and compares whole tokens.
+func TestTokenCacheLive(t *testing.T) {
+	now := time.Now()                       // the real clock: it has a monotonic reading
+	tc := newTokenCache(16, 10*time.Second) // expiries are whole seconds
+	tc.put("live", claimsWithID("live", now.Add(time.Minute)), now, now.Add(time.Hour))
+	tc.put("expired", claimsWithID("expired", now.Add(-20*time.Second)), now, now.Add(time.Hour))
+	tc.put("in-leeway", claimsWithID("in-leeway", now.Add(-5*time.Second)), now, now.Add(time.Hour))
+	tc.put("session-ended", claimsWithID("session-ended", now.Add(time.Minute)), now, now.Add(-time.Millisecond))
+	tc.put("session-ends-soon", claimsWithID("session-ends-soon", now.Add(time.Minute)), now, now.Add(50*time.Millisecond))
+	for raw, want := range map[string]bool{"live": true, "expired": false, "in-leeway": true, "session-ended": false, "session-ends-soon": true, "unknown": false, "liv": false} {
+		if got := tc.live(raw); (got != nil) != want || got != nil && got.ID != raw {
+			t.Errorf("live(%q) = %v, want found %v", raw, got, want)
+		}
+	}
+	time.Sleep(60 * time.Millisecond)
+	if tc.live("session-ends-soon") != nil {
+		t.Error("a token whose session ended is still live")
+	}
+	// The wall-clock lookup ignores the session's end: the guard checks it.
+	if _, ok := tc.get("session-ended", time.Now()); !ok {
+		t.Error("get refused a token for its session's end")
+	}
 }
