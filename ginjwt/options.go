@@ -225,9 +225,9 @@ type Options struct {
 	ErrorHandler func(c *gin.Context, err error)
 
 	// Now is the clock. Default time.Now; set it in tests. With the
-	// default, a token the token cache holds is timed on the monotonic
-	// clock from its verification (see TokenCacheSize in
-	// docs/operations.md), so the warm guard reads no wall clock.
+	// default, the guard answers a cached token on the monotonic clock,
+	// reading the wall clock for it at least once a second (see
+	// docs/operations.md, token cache).
 	Now func() time.Time
 }
 

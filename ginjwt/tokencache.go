@@ -51,10 +51,23 @@ type tokenEntry struct {
 	raw     string
 	claims  *Claims
 	expires time.Time // the token's expiry plus the leeway
-	// deadline is expires or the session's end, whichever comes first,
-	// with the monotonic reading of the put's clock moved by the same
-	// amount (see live).
+	ends    time.Time // expires or the session's end, whichever is first
+	// deadline is when live stops answering on the monotonic clock alone:
+	// ends, or tokenRecheck after the wall clock was last read, whichever
+	// is first. It carries the monotonic reading of that read (see live).
 	deadline time.Time
+}
+
+// tokenRecheck is the longest the warm guard answers a cached token
+// without reading the wall clock: after a step of the system clock, or a
+// suspend of the host (which stops the monotonic clock), the wall clock
+// judges every cached token again within it.
+const tokenRecheck = time.Second
+
+// newTokenEntry returns the entry of a token, its deadline counted from
+// now.
+func newTokenEntry(raw string, claims *Claims, expires, ends, now time.Time) *tokenEntry {
+	return &tokenEntry{raw: raw, claims: claims, expires: expires, ends: ends, deadline: now.Add(min(ends.Sub(now), tokenRecheck))}
 }
 
 // newTokenCache returns a cache for max tokens (at most
@@ -80,14 +93,19 @@ func (tc *tokenCache) set(raw string) *tokenSet {
 	return &tc.sets[((tail^tc.seed)*0x9e3779b97f4a7c15)>>tc.shift]
 }
 
-// get returns the claims of a verified token that has not expired. They
-// are shared with every request that presents the token: read them only.
+// get returns the claims of a verified token that has not expired at now,
+// on the wall clock. They are shared with every request that presents the
+// token: read them only. A token live no longer answers while its session
+// lasts gets a new deadline, counted from now.
 func (tc *tokenCache) get(raw string, now time.Time) (*Claims, bool) {
 	set := tc.set(raw)
 	for i := range set {
 		if e := set[i].Load(); e != nil && e.raw == raw {
 			if !now.Before(e.expires) {
 				return nil, false
+			}
+			if !now.Before(e.deadline) && now.Before(e.ends) {
+				set[i].CompareAndSwap(e, newTokenEntry(raw, e.claims, e.expires, e.ends, now))
 			}
 			return e.claims, true
 		}
@@ -96,12 +114,11 @@ func (tc *tokenCache) get(raw string, now time.Time) (*Claims, bool) {
 }
 
 // live returns the claims of a cached token whose deadline has not passed
-// on the monotonic clock, or nil. A token put at a time read from the real
-// clock lives exactly as long, by the monotonic clock, as the wall clock
-// then gave it: a later step of the wall clock changes nothing, as for any
-// timer. Only the guard's warm path calls it, and only with the real clock
-// (see Auth.warm); entries put with a clock that has no monotonic reading
-// are compared with the wall clock instead.
+// on the monotonic clock, or nil: then the guard reads the wall clock and
+// asks get, which judges the token by it and, while it lasts, sets a new
+// deadline. So the wall clock judges each token at least once every
+// tokenRecheck. Only the guard's warm path calls live, and only on the
+// real clock (see Auth.warm), whose readings carry a monotonic one.
 func (tc *tokenCache) live(raw string) *Claims {
 	set := tc.set(raw)
 	for i := range set {
@@ -122,7 +139,11 @@ func (tc *tokenCache) live(raw string) *Claims {
 func (tc *tokenCache) put(raw string, claims *Claims, now, sessionEnd time.Time) {
 	set := tc.set(raw)
 	expires := claims.ExpiresAt.Add(tc.leeway)
-	entry := &tokenEntry{raw: raw, claims: claims, expires: expires, deadline: now.Add(min(expires.Sub(now), sessionEnd.Sub(now)))}
+	ends := expires
+	if sessionEnd.Before(ends) {
+		ends = sessionEnd
+	}
+	entry := newTokenEntry(raw, claims, expires, ends, now)
 	for i := range set {
 		if e := set[i].Load(); e == nil || e.raw == raw || !now.Before(e.expires) {
 			set[i].Store(entry)
