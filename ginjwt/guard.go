@@ -171,13 +171,13 @@ func (a *Auth) checkLive(ctx context.Context, claims *Claims, now time.Time) err
 // application code.
 func (a *Auth) verifyAccess(raw string, now time.Time) (claims *Claims, shared bool, err error) {
 	if a.tokens == nil {
-		claims, err = a.access.verify(raw)
+		claims, err = a.access.verifyAt(raw, now)
 		return claims, false, err
 	}
 	if claims, ok := a.tokens.get(raw, now); ok {
 		return claims, true, nil
 	}
-	if claims, err = a.access.verify(raw); err != nil {
+	if claims, err = a.access.verifyAt(raw, now); err != nil {
 		return nil, false, err
 	}
 	a.tokens.put(raw, claims, now, a.sessionEnd(claims))

@@ -172,13 +172,13 @@ func (b *claimsBlock) setClaim(name, v string, free *[]string) error {
 	case "iat":
 		c.IssuedAt, err = jsonDate(v, &dates[2])
 	case "ver":
-		c.UserVersion, err = strconv.ParseInt(v, 10, 64)
+		c.UserVersion, err = jsonInt64(v)
 	case "gen":
-		c.Generation, err = strconv.ParseInt(v, 10, 64)
+		c.Generation, err = jsonInt64(v)
 	case "auth_time":
-		c.AuthTime, err = strconv.ParseInt(v, 10, 64)
+		c.AuthTime, err = jsonInt64(v)
 	case "sst":
-		c.SessionStart, err = strconv.ParseInt(v, 10, 64)
+		c.SessionStart, err = jsonInt64(v)
 	case "acr":
 		c.ACR, err = jsonString(v)
 	case "amr":
@@ -327,6 +327,28 @@ func smallInteger(v string) (int64, bool) {
 		n = n*10 + int64(c-'0')
 	}
 	return n, true
+}
+
+// jsonInt64 reads an integer claim, as strconv.ParseInt does: up to 19
+// digits without sign directly (a user version is a random 63-bit
+// number, 19 digits half the time, which ParseInt reads on its slow path),
+// anything else through ParseInt.
+func jsonInt64(v string) (int64, error) {
+	if len(v) == 0 || len(v) > 19 {
+		return strconv.ParseInt(v, 10, 64)
+	}
+	var n uint64
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c < '0' || c > '9' {
+			return strconv.ParseInt(v, 10, 64)
+		}
+		n = n*10 + uint64(c-'0') // 19 digits stay below 2^64
+	}
+	if n > math.MaxInt64 {
+		return strconv.ParseInt(v, 10, 64)
+	}
+	return int64(n), nil
 }
 
 // skipSpace returns the index of the first byte at or after i that is not

@@ -3,7 +3,9 @@ package ginjwt
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -131,4 +133,20 @@ func normalize(c *Claims) map[string]any {
 		"iat": date(c.IssuedAt), "jti": c.ID, "typ": c.Type, "sid": c.SessionID, "ver": c.UserVersion, "gen": c.Generation,
 		"auth_time": c.AuthTime, "roles": list(c.Roles), "scope": c.Scope, "ext": string(c.Extra),
 	}
+}
+
+// jsonInt64 reads what strconv.ParseInt reads, with the same error.
+func FuzzJSONInt64MatchesParseInt(f *testing.F) {
+	for _, s := range []string{"", "0", "7", "-7", "+7", "01", "123456789012345678", "1234567890123456789",
+		"9223372036854775807", "9223372036854775808", "9999999999999999999", "12345678901234567890",
+		"-9223372036854775808", "1e3", "1.0", "١٢", " 1", "1 "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, gotErr := jsonInt64(s)
+		want, wantErr := strconv.ParseInt(s, 10, 64)
+		if got != want || fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+			t.Fatalf("jsonInt64(%q) = %d, %v; ParseInt: %d, %v", s, got, gotErr, want, wantErr)
+		}
+	})
 }

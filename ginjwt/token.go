@@ -142,7 +142,11 @@ const decodeOnStack = 1024
 // its kid names and that key's pinned algorithm, the signature
 // (token_invalid); then iss and aud, exp (required), iat and nbf, and the
 // claim type. The error wraps one of the package's sentinels.
-func (v *verifier) verify(raw string) (*Claims, error) {
+func (v *verifier) verify(raw string) (*Claims, error) { return v.verifyAt(raw, time.Time{}) }
+
+// verifyAt is verify with the time checks as of now, a reading of the
+// verifier's clock the caller already took; zero reads the clock.
+func (v *verifier) verifyAt(raw string, now time.Time) (*Claims, error) {
 	if len(raw) > v.maxLen {
 		return nil, fmt.Errorf("%w: token longer than %d bytes", ErrTokenMalformed, v.maxLen)
 	}
@@ -189,7 +193,7 @@ func (v *verifier) verify(raw string) (*Claims, error) {
 	if !remembered {
 		v.lastHeader.remember(hSeg, k) // signed by k: no forged header takes the place
 	}
-	if err := v.validate(claims); err != nil {
+	if err := v.validate(claims, now); err != nil {
 		return nil, err
 	}
 	return claims, nil
@@ -256,8 +260,9 @@ func (v *verifier) key(h *tokenHeader) (*jwtKey, error) {
 	return k, nil
 }
 
-// validate checks the claims of a token whose signature is good.
-func (v *verifier) validate(c *Claims) error {
+// validate checks the claims of a token whose signature is good, as of
+// now (zero: the verifier's clock, read here).
+func (v *verifier) validate(c *Claims, now time.Time) error {
 	if c.Issuer != v.issuer || !slices.Contains(c.Audience, v.audience) {
 		return fmt.Errorf("%w: wrong iss or aud", ErrTokenInvalid)
 	}
@@ -265,7 +270,9 @@ func (v *verifier) validate(c *Claims) error {
 		return fmt.Errorf("%w: exp missing", ErrTokenInvalid)
 	}
 	if !v.skipTime {
-		now := v.now()
+		if now.IsZero() {
+			now = v.now()
+		}
 		if !now.Before(c.ExpiresAt.Add(v.leeway)) {
 			return ErrTokenExpired
 		}
