@@ -14,8 +14,8 @@ type Auth struct {
 	csrfHeader string
 	tokens     *tokenCache // nil when off
 	// warm is true when the guard may answer from the token cache without
-	// reading the wall clock (see warmRequest): the cache is on, Now is
-	// the real clock and no OnGuard hook wants the guard's reading.
+	// reading the wall clock for the token (see warmRequest): the cache is
+	// on and Now is the real clock.
 	warm    bool
 	keys    *keyring
 	access  *verifier // guard: every claim checked
@@ -125,7 +125,7 @@ func New(o Options) (*Auth, error) {
 		limits:        limits,
 		clients:       clients,
 		tokens:        tokens,
-		warm:          tokens != nil && realClock && o.OnGuard == nil,
+		warm:          tokens != nil && realClock,
 		opts:          o,
 		cookies:       cookies,
 		lookup:        lookup,

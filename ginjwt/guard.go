@@ -30,9 +30,14 @@ type sharedClaims struct{ claims *Claims }
 func (a *Auth) Middleware(requirements ...Requirement) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		var now time.Time
+		if a.opts.OnGuard != nil {
+			now = a.opts.Now() // the hook's reading, taken before any check
+		}
 		claims, shared, err := a.warmRequest(c)
-		if !shared && err == nil {
-			now = a.opts.Now()
+		if !shared {
+			if now.IsZero() {
+				now = a.opts.Now()
+			}
 			claims, shared, err = a.verifyRequest(c, now)
 			if err != nil && a.legacy != nil {
 				claims, err = a.legacyRequest(c, err)
@@ -67,8 +72,8 @@ func (a *Auth) Middleware(requirements ...Requirement) gin.HandlerFunc {
 // verified (see tokenCache.live), so no clock but that one is read. It
 // returns shared true when it answered, the token cache's claims or the
 // CSRF or session check's error; false, and no error, when the request
-// needs the full checks (verifyRequest): warm off, no bearer token, one
-// not cached or past its deadline, or a DPoP-bound one.
+// needs the full checks (verifyRequest): warm off (Options.Now set), no
+// bearer token, one not cached or past its deadline, or a DPoP-bound one.
 func (a *Auth) warmRequest(c *gin.Context) (claims *Claims, shared bool, err error) {
 	if !a.warm {
 		return nil, false, nil

@@ -25,8 +25,8 @@ func (s countingStore) State(context.Context, string, string) (SessionState, boo
 
 // The warm path answers a cached bearer token's request with its session
 // check alone, on the real clock only; a DPoP-bound token, a token never
-// verified, one past its session's end and any app with its own clock or an
-// OnGuard hook take the full checks.
+// verified, one past its session's end and any app with its own clock take
+// the full checks.
 func TestWarmRequest(t *testing.T) {
 	for _, c := range []struct {
 		name   string
@@ -36,7 +36,7 @@ func TestWarmRequest(t *testing.T) {
 	}{
 		{"real clock", nil, nil, true},
 		{"own clock", func(o *Options) { o.Now = time.Now }, nil, false},
-		{"OnGuard", func(o *Options) { o.OnGuard = func(context.Context, time.Time, error) {} }, nil, false},
+		{"OnGuard", func(o *Options) { o.OnGuard = func(context.Context, time.Time, error) {} }, nil, true},
 		{"token cache off", func(o *Options) { o.TokenCacheSize = -1 }, nil, false},
 		{"session ended", nil, func(c *Claims) { c.AuthTime = time.Now().Add(-DefaultSessionMaxAge - time.Second).Unix() }, false},
 	} {

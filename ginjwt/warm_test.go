@@ -1,7 +1,6 @@
 package ginjwt_test
 
 import (
-	"context"
 	"net/http"
 	"testing"
 	"time"
@@ -12,8 +11,9 @@ import (
 
 // The guard's warm path (a cached token answered without reading the wall
 // clock) answers as the full checks do. Two apps share one store and key:
-// "warm" runs on the real clock, so its guard answers cached tokens on the
-// warm path; "full" has an OnGuard hook, which turns the warm path off.
+// "warm" runs on the default clock, so its guard answers cached tokens on
+// the warm path; "full" sets Options.Now to the same clock, which turns the
+// warm path off.
 // Every request goes twice to warm (the second from its token cache) and
 // once to full, and all three answers must be the same.
 func TestWarmPathAnswersAsFullChecks(t *testing.T) {
@@ -25,7 +25,7 @@ func TestWarmPathAnswersAsFullChecks(t *testing.T) {
 			warm = newAppAt(t, b, prefix, realClock)
 			full = newAppAt(t, b, prefix, func(o *ginjwt.Options) {
 				realClock(o)
-				o.OnGuard = func(context.Context, time.Time, error) {}
+				o.Now = time.Now
 			})
 			return warm, full
 		}
