@@ -204,9 +204,9 @@ type Options struct {
 
 	// OnGuard, when set, is called once for every request the guard
 	// (Middleware) checks and every Verify call, after the checks: with
-	// the request's context, the time the checks started (the reading of
-	// Now they used, so time.Since(started) is how long they took with the
-	// default clock) and their error, nil when the token passed. It runs
+	// the request's context, the time the checks started (a reading of
+	// Now taken before them, so time.Since(started) is how long they took
+	// with the default clock) and their error, nil when the token passed. It runs
 	// on the guard's hot path: keep it to counting, as ginjwt/otelguard
 	// does. Default none.
 	OnGuard func(ctx context.Context, started time.Time, err error)
