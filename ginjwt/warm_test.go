@@ -38,13 +38,14 @@ func TestWarmPathAnswersAsFullChecks(t *testing.T) {
 				}
 			}
 		}
-		// Tokens of 1 s, with (next to) no leeway.
+		// Tokens of 2 s (at least 1 s left, as times are whole seconds),
+		// with (next to) no leeway.
 		warm, full := pair(func(o *ginjwt.Options) {
-			o.AccessTTL, o.RefreshTTL, o.SessionMaxAge, o.Leeway = time.Second, time.Minute, time.Minute, time.Nanosecond
+			o.AccessTTL, o.RefreshTTL, o.SessionMaxAge, o.Leeway = 2*time.Second, time.Minute, time.Minute, time.Nanosecond
 		})
-		// Sessions of 2 s whose access tokens outlive them by the leeway.
+		// Sessions of 3 s whose access tokens outlive them by the leeway.
 		warmShort, fullShort := pair(func(o *ginjwt.Options) {
-			o.AccessTTL, o.RefreshTTL, o.SessionMaxAge, o.Leeway = time.Second, 2*time.Second, 2*time.Second, time.Minute
+			o.AccessTTL, o.RefreshTTL, o.SessionMaxAge, o.Leeway = time.Second, 3*time.Second, 3*time.Second, time.Minute
 		})
 		alice, bob, carol := warm.login("alice"), full.login("bob"), warmShort.login("alice")
 		same(warm, full, "alice", "GET", "/api/me", alice.AccessToken, http.StatusOK, "")
@@ -64,7 +65,7 @@ func TestWarmPathAnswersAsFullChecks(t *testing.T) {
 
 		// Past its exp, alice's cached token is refused; past its
 		// session's end, so is the short session's, still within its leeway.
-		time.Sleep(2100 * time.Millisecond)
+		time.Sleep(3100 * time.Millisecond)
 		same(warm, full, "expired", "GET", "/api/me", alice.AccessToken, http.StatusUnauthorized, "token_expired")
 		same(warmShort, fullShort, "session ended", "GET", "/api/me", carol.AccessToken, http.StatusUnauthorized, "session_expired")
 	})
