@@ -33,14 +33,15 @@ func (a *Auth) Middleware(requirements ...Requirement) gin.HandlerFunc {
 		if a.opts.OnGuard != nil {
 			now = a.opts.Now() // the hook's reading, taken before any check
 		}
-		claims, shared, err := a.warmRequest(c)
+		raw, ambient := lookupToken(c, a.lookup)
+		claims, shared, err := a.warmRequest(c, raw, ambient)
 		if !shared {
 			if now.IsZero() {
 				now = a.opts.Now()
 			}
-			claims, shared, err = a.verifyRequest(c, now)
+			claims, shared, err = a.verifyRequest(c, raw, ambient, now)
 			if err != nil && a.legacy != nil {
-				claims, err = a.legacyRequest(c, err)
+				claims, err = a.legacyRequest(c, raw, ambient, err)
 				shared = false
 			}
 		}
@@ -66,20 +67,17 @@ func (a *Auth) Middleware(requirements ...Requirement) gin.HandlerFunc {
 	}
 }
 
-// warmRequest runs the guard's checks on a bearer token the token cache
-// holds, without reading the wall clock: the cache timed the token's
+// warmRequest runs the guard's checks on raw, the token lookupToken found
+// (ambient: in a cookie), when the token cache holds it as a bearer token,
+// without reading the wall clock: the cache timed the token's
 // expiry and its session's end on the monotonic clock when it was
 // verified (see tokenCache.live), so no clock but that one is read. It
 // returns shared true when it answered, the token cache's claims or the
 // CSRF or session check's error; false, and no error, when the request
 // needs the full checks (verifyRequest): warm off (Options.Now set), no
 // bearer token, one not cached or past its deadline, or a DPoP-bound one.
-func (a *Auth) warmRequest(c *gin.Context) (claims *Claims, shared bool, err error) {
-	if !a.warm {
-		return nil, false, nil
-	}
-	raw, ambient := lookupToken(c, a.lookup)
-	if raw == "" {
+func (a *Auth) warmRequest(c *gin.Context, raw string, ambient bool) (claims *Claims, shared bool, err error) {
+	if !a.warm || raw == "" {
 		return nil, false, nil
 	}
 	if claims = a.tokens.live(raw); claims == nil || claims.Confirmation != nil {
@@ -95,9 +93,9 @@ func (a *Auth) warmRequest(c *gin.Context) (claims *Claims, shared bool, err err
 }
 
 // verifyRequest runs the guard's checks on the request's access token, as
-// of now. Shared claims are the token cache's (see verifyAccess).
-func (a *Auth) verifyRequest(c *gin.Context, now time.Time) (claims *Claims, shared bool, err error) {
-	raw, ambient := lookupToken(c, a.lookup)
+// of now: raw, the token lookupToken found (ambient: in a cookie), or else
+// a DPoP-bound one. Shared claims are the token cache's (see verifyAccess).
+func (a *Auth) verifyRequest(c *gin.Context, raw string, ambient bool, now time.Time) (claims *Claims, shared bool, err error) {
 	viaDPoP := false
 	if raw == "" && a.dpop != nil {
 		raw, viaDPoP = dpopAuthorization(c)
@@ -199,7 +197,8 @@ func (a *Auth) authenticated(c *gin.Context) (*Claims, error) {
 		}
 		return claims, nil
 	}
-	claims, _, err := a.verifyRequest(c, a.opts.Now())
+	raw, ambient := lookupToken(c, a.lookup)
+	claims, _, err := a.verifyRequest(c, raw, ambient, a.opts.Now())
 	return claims, err
 }
 

@@ -222,11 +222,10 @@ func legacyRoles(v any) ([]string, bool) {
 // errLegacyNoSession refuses a legacy token where a session is needed.
 var errLegacyNoSession = fmt.Errorf("%w: a legacy token has no session; log in again", ErrTokenWrongType)
 
-// legacyRequest is the guard's fallback after verifyRequest refused the
-// request's token with err: see legacyFallback. A legacy token carried by a
+// legacyRequest is the guard's fallback after verifyRequest refused raw,
+// the request's token (ambient: in a cookie), with err: see legacyFallback. A legacy token carried by a
 // cookie on an unsafe request must come from a trusted origin.
-func (a *Auth) legacyRequest(c *gin.Context, err error) (*Claims, error) {
-	raw, ambient := lookupToken(c, a.lookup)
+func (a *Auth) legacyRequest(c *gin.Context, raw string, ambient bool, err error) (*Claims, error) {
 	claims, err := a.legacyFallback(raw, err)
 	if err != nil {
 		return nil, err

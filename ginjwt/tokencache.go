@@ -98,19 +98,26 @@ func (tc *tokenCache) set(raw string) *tokenSet {
 // token: read them only. A token live no longer answers while its session
 // lasts gets a new deadline, counted from now.
 func (tc *tokenCache) get(raw string, now time.Time) (*Claims, bool) {
+	slot, e := tc.find(raw)
+	if e == nil || !now.Before(e.expires) {
+		return nil, false
+	}
+	if !now.Before(e.deadline) && now.Before(e.ends) {
+		slot.CompareAndSwap(e, newTokenEntry(raw, e.claims, e.expires, e.ends, now))
+	}
+	return e.claims, true
+}
+
+// find returns the slot that holds raw and its entry, or nil when raw is
+// not cached.
+func (tc *tokenCache) find(raw string) (*atomic.Pointer[tokenEntry], *tokenEntry) {
 	set := tc.set(raw)
 	for i := range set {
 		if e := set[i].Load(); e != nil && e.raw == raw {
-			if !now.Before(e.expires) {
-				return nil, false
-			}
-			if !now.Before(e.deadline) && now.Before(e.ends) {
-				set[i].CompareAndSwap(e, newTokenEntry(raw, e.claims, e.expires, e.ends, now))
-			}
-			return e.claims, true
+			return &set[i], e
 		}
 	}
-	return nil, false
+	return nil, nil
 }
 
 // live returns the claims of a cached token whose deadline has not passed
@@ -120,14 +127,8 @@ func (tc *tokenCache) get(raw string, now time.Time) (*Claims, bool) {
 // tokenRecheck. Only the guard's warm path calls live, and only on the
 // real clock (see Auth.warm), whose readings carry a monotonic one.
 func (tc *tokenCache) live(raw string) *Claims {
-	set := tc.set(raw)
-	for i := range set {
-		if e := set[i].Load(); e != nil && e.raw == raw {
-			if time.Until(e.deadline) <= 0 {
-				return nil
-			}
-			return e.claims
-		}
+	if _, e := tc.find(raw); e != nil && time.Until(e.deadline) > 0 {
+		return e.claims
 	}
 	return nil
 }

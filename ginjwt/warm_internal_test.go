@@ -76,7 +76,8 @@ func TestWarmRequest(t *testing.T) {
 			}
 			for i := range 2 {
 				ctx, _ := request()
-				_, answered, err := a.warmRequest(ctx)
+				raw, ambient := lookupToken(ctx, a.lookup)
+				_, answered, err := a.warmRequest(ctx, raw, ambient)
 				if want := c.warm && i == 1; answered != want || err != nil {
 					t.Fatalf("request %d: warmRequest answered %v, %v; want %v, nil", i+1, answered, err, want)
 				}

@@ -126,8 +126,8 @@ func (nc *nearCache) get(subject, sessionID string) (st ginjwt.SessionState, fou
 
 // put caches a State answer read from Redis, found or not, when the read
 // started with ticket and nothing concerning subject was invalidated since;
-// the entry expires ttl after started (a reading of since). Negative entries share the positive
-// ones' bound, TTL, invalidations and flushes.
+// the entry expires ttl after started (a reading of since). Negative
+// entries share the positive ones' bound, TTL, invalidations and flushes.
 func (nc *nearCache) put(subject, sessionID string, st ginjwt.SessionState, found bool, ticket fillTicket, started time.Duration) {
 	nc.mu.Lock()
 	defer nc.mu.Unlock()
